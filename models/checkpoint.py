@@ -1,0 +1,141 @@
+"""Self-describing checkpoints, written atomically and loaded without executing code.
+
+A checkpoint is a dict of plain types and tensors:
+`{format, format_version, config, vocab, state_dict, step, epoch, metrics, trainer?}`.
+`trainer` (optimizer, RNG and data position, carried recurrent state) is present in `last.pt`
+so a run can resume exactly; `best.pt` omits it. Loading uses `torch.load(weights_only=True)`,
+which refuses pickled code.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from models.config import RunConfig
+from models.errors import CheckpointError
+from models.networks import CharRNN
+from models.tokenizer import CharTokenizer
+
+FORMAT = "composition-workbench/char-rnn"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class Checkpoint:
+    config: RunConfig
+    tokenizer: CharTokenizer
+    state_dict: dict[str, torch.Tensor]
+    step: int = 0
+    epoch: int = 0
+    metrics: dict[str, Any] = field(default_factory=dict)
+    trainer: dict[str, Any] | None = None
+    path: Path | None = None
+
+    def build_model(self, device: torch.device | str = "cpu") -> CharRNN:
+        """The network with these weights, in eval mode, on `device`."""
+        model = CharRNN(self.config.model, len(self.tokenizer))
+        try:
+            model.load_state_dict(self.state_dict)
+        except RuntimeError as exc:
+            first = str(exc).strip().splitlines()
+            detail = first[1].strip() if len(first) > 1 else first[0]
+            raise CheckpointError(
+                f"{self.path or 'checkpoint'}: weights do not match its configuration ({detail})"
+            ) from None
+        return model.to(device).eval()
+
+    def describe(self) -> str:
+        m = self.config.model
+        kind = f"{m.arch.upper()} {m.layers}x{m.hidden}"
+        return f"{kind}, vocabulary {len(self.tokenizer)}, step {self.step}"
+
+
+def save_checkpoint(path: str | Path, ckpt: Checkpoint) -> None:
+    """Write `ckpt` to `path` atomically (a temp file in the same folder, then rename)."""
+    path = Path(path)
+    payload: dict[str, Any] = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "config": ckpt.config.to_dict(),
+        "vocab": list(ckpt.tokenizer.vocab),
+        "unknown": ckpt.tokenizer.unknown,
+        "state_dict": {k: v.detach().cpu() for k, v in ckpt.state_dict.items()},
+        "step": int(ckpt.step),
+        "epoch": int(ckpt.epoch),
+        "metrics": dict(ckpt.metrics),
+    }
+    if ckpt.trainer is not None:
+        payload["trainer"] = ckpt.trainer
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            torch.save(payload, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> Checkpoint:
+    """Read a checkpoint, or raise CheckpointError with a one-line reason naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    try:
+        raw = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        if "weights_only" in reason or "Unsupported global" in str(exc):
+            reason = "it holds Python objects or code, which are never loaded"
+        raise CheckpointError(f"{path}: not a safe workbench checkpoint ({reason})") from None
+    except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, ValueError) as exc:
+        del exc
+        raise CheckpointError(
+            f"{path}: not a readable checkpoint (corrupt, truncated or not a PyTorch file)"
+        ) from None
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a Composition Workbench char-RNN checkpoint")
+    version = raw.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path}: checkpoint format {version!r} is newer than this version understands "
+            f"({FORMAT_VERSION}); update Composition Workbench"
+        )
+    try:
+        config = RunConfig.from_dict(raw["config"])
+        config.validate()
+        tokenizer = CharTokenizer(raw["vocab"], unknown=raw.get("unknown", "unk"))
+        state_dict = raw["state_dict"]
+        if not isinstance(state_dict, dict):
+            raise TypeError("state_dict is not a dict")
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: damaged checkpoint ({exc})") from None
+    return Checkpoint(
+        config=config,
+        tokenizer=tokenizer,
+        state_dict=state_dict,
+        step=int(raw.get("step", 0)),
+        epoch=int(raw.get("epoch", 0)),
+        metrics=dict(raw.get("metrics", {})),
+        trainer=raw.get("trainer"),
+        path=path,
+    )
+
+
+def load_model(
+    path: str | Path, device: torch.device | str = "cpu"
+) -> tuple[CharRNN, CharTokenizer, Checkpoint]:
+    """Load a checkpoint and build its network on `device` (eval mode)."""
+    ckpt = load_checkpoint(path)
+    return ckpt.build_model(device), ckpt.tokenizer, ckpt

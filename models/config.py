@@ -1,0 +1,199 @@
+"""Model and training configuration, and the named recipes.
+
+Configs are plain dataclasses that round-trip through JSON (`config.json` of a run, the `config`
+entry of a checkpoint). Unknown keys in a stored config are ignored so older runs stay readable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+ARCHS = ("rnn", "lstm", "gru")
+OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
+SCHEDULES = ("constant", "cosine", "plateau", "step")
+BATCHING = ("lanes", "walk")
+
+
+@dataclass
+class ModelConfig:
+    """Shape of a character-level recurrent network."""
+
+    arch: str = "lstm"
+    hidden: int = 512
+    layers: int = 1
+    # 0 means one-hot input (the reports' choice); otherwise a learned embedding of this size.
+    embedding: int = 64
+    # Dropout between recurrent layers and before the output layer.
+    dropout: float = 0.25
+
+    def validate(self) -> None:
+        if self.arch not in ARCHS:
+            raise ValueError(f"arch must be one of {', '.join(ARCHS)}, not {self.arch!r}")
+        if self.hidden < 1 or self.layers < 1 or self.embedding < 0:
+            raise ValueError("hidden and layers must be >= 1 and embedding >= 0")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), not {self.dropout}")
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides how a run trains, apart from the data itself."""
+
+    optimizer: str = "adam"
+    lr: float = 3e-3
+    momentum: float = 0.9
+    nesterov: bool = True
+    weight_decay: float = 0.0
+    schedule: str = "cosine"
+    # Steps of linear warm-up at the start of the schedule.
+    warmup_steps: int = 20
+    # Final learning rate of the cosine schedule, as a fraction of `lr`.
+    min_lr_ratio: float = 0.05
+    # Plateau/step schedules multiply the learning rate by this.
+    lr_decay: float = 0.5
+    # 0 disables gradient clipping.
+    grad_clip: float = 1.0
+    # 32 x 64 measured best in the first minutes on 2 CPU cores (more updates per second;
+    # benchmarks/quality.py), still large enough for the fused kernels to run near peak.
+    batch_size: int = 32
+    seq_len: int = 64
+    # "lanes": each epoch shuffles tunes into `batch_size` contiguous streams (TBPTT, state
+    # carried). "walk": the reports' in-order walk, shuffled once, state reset every batch.
+    batching: str = "lanes"
+    epochs: int = 1000
+    # Seconds of training (evaluation excluded); 0 means no limit.
+    time_budget: float = 0.0
+    # Stop after this many evaluations without a new best validation loss; 0 disables.
+    patience: int = 4
+    # Evaluate every N optimisation steps; `eval_unit="epochs"` reads it as epochs. 0 = automatic.
+    eval_every: int = 0
+    eval_unit: str = "steps"
+    val_fraction: float = 0.1
+    seed: int = 1234
+    device: str = "auto"
+    # Mixed precision on CUDA ("auto" = on when the device is CUDA).
+    amp: str = "auto"
+    # How many characters the sample shown at each evaluation has (0 = none).
+    sample_chars: int = 300
+    # Threads torch may use on the CPU (0 = torch's default).
+    threads: int = 0
+
+    def validate(self) -> None:
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}")
+        if self.batching not in BATCHING:
+            raise ValueError(f"batching must be one of {', '.join(BATCHING)}")
+        if self.eval_unit not in ("steps", "epochs"):
+            raise ValueError("eval unit must be 'steps' or 'epochs'")
+        if self.lr <= 0 or self.batch_size < 1 or self.seq_len < 1 or self.epochs < 1:
+            raise ValueError("lr, batch size, sequence length and epochs must be positive")
+        if not 0.0 < self.val_fraction < 1.0:
+            raise ValueError(f"validation fraction must be in (0, 1), not {self.val_fraction}")
+
+
+@dataclass
+class RunConfig:
+    """What `config.json` of a run holds."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    recipe: str = "default"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
+        return cls(
+            model=_from_dict(ModelConfig, data.get("model", {})),
+            train=_from_dict(TrainConfig, data.get("train", {})),
+            recipe=str(data.get("recipe", "custom")),
+        )
+
+    def validate(self) -> None:
+        self.model.validate()
+        self.train.validate()
+
+
+def _from_dict(cls: type, data: dict[str, Any]) -> Any:
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in names})
+
+
+# Named recipes: overrides on top of the defaults. "default" is the recommended one (measured in
+# benchmarks/quality.py); the others rebuild the student reports' setups for comparison.
+RECIPES: dict[str, dict[str, dict[str, Any]]] = {
+    "default": {"model": {}, "train": {}},
+    "reports-gru": {
+        # Report 000's final model: one-hot input, GRU-100, SGD-Nesterov 0.01/0.9, batch 15 x 25,
+        # in-order walk, early stop after validation loss rose two checks in a row.
+        "model": {"arch": "gru", "hidden": 100, "layers": 1, "embedding": 0, "dropout": 0.0},
+        "train": {
+            "optimizer": "sgd",
+            "lr": 0.01,
+            "momentum": 0.9,
+            "nesterov": True,
+            "schedule": "constant",
+            "warmup_steps": 0,
+            "grad_clip": 0.0,
+            "batch_size": 15,
+            "seq_len": 25,
+            "batching": "walk",
+            "patience": 2,
+            "eval_unit": "epochs",
+            "eval_every": 1,
+        },
+    },
+    "reports-lstm": {
+        # Report 003: one-hot LSTM-100 with Adam.
+        "model": {"arch": "lstm", "hidden": 100, "layers": 1, "embedding": 0, "dropout": 0.0},
+        "train": {
+            "optimizer": "adam",
+            "lr": 1e-3,
+            "schedule": "constant",
+            "warmup_steps": 0,
+            "grad_clip": 0.0,
+            "batch_size": 15,
+            "seq_len": 25,
+            "batching": "walk",
+            "patience": 2,
+            "eval_unit": "epochs",
+            "eval_every": 1,
+        },
+    },
+    "reports-rnn": {
+        # Report 001: SimpleRNN-100 (tanh) with RMSprop.
+        "model": {"arch": "rnn", "hidden": 100, "layers": 1, "embedding": 0, "dropout": 0.0},
+        "train": {
+            "optimizer": "rmsprop",
+            "lr": 1e-3,
+            "schedule": "constant",
+            "warmup_steps": 0,
+            "grad_clip": 0.0,
+            "batch_size": 15,
+            "seq_len": 25,
+            "batching": "walk",
+            "patience": 2,
+            "eval_unit": "epochs",
+            "eval_every": 1,
+        },
+    },
+}
+
+
+def recipe(name: str) -> RunConfig:
+    """The run configuration of a named recipe."""
+    try:
+        spec = RECIPES[name]
+    except KeyError:
+        raise ValueError(f"unknown recipe {name!r} (known: {', '.join(RECIPES)})") from None
+    cfg = RunConfig(
+        model=_from_dict(ModelConfig, spec["model"]),
+        train=_from_dict(TrainConfig, spec["train"]),
+        recipe=name,
+    )
+    return cfg

@@ -1,0 +1,576 @@
+"""The trainer: a plain generator that trains a char-RNN and yields metric events.
+
+`train(...)` knows nothing of Qt or of where its events go: the CLI prints them, the GUI's
+trainer process forwards them through a queue. It writes a run directory as it goes:
+
+    RUN_DIR/config.json      the run configuration, data sizes, vocabulary
+    RUN_DIR/metrics.jsonl    one JSON object per step, evaluation and start/end (append-only)
+    RUN_DIR/best.pt          the weights with the best validation loss so far
+    RUN_DIR/last.pt          everything needed to resume exactly (written at each evaluation)
+    RUN_DIR/samples/         a short sample at each evaluation
+
+A run is deterministic for its seed on a given device unless it stops on the clock. Resuming
+from `last.pt` continues the data order, recurrent state, optimizer, learning-rate schedule and
+RNG where they were, so the loss curve is the one an uninterrupted run draws.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from models.checkpoint import Checkpoint, save_checkpoint
+from models.config import RunConfig
+from models.data import IGNORE, Batch, make_batches, split_tunes
+from models.device import describe_device, resolve_device
+from models.errors import CheckpointError, DataError
+from models.evaluate import evaluate
+from models.networks import CharRNN, State, count_parameters
+from models.sample import SamplingParams, sample
+from models.tokenizer import CharTokenizer
+
+Event = dict[str, Any]
+
+
+@dataclass
+class Control:
+    """Requests from outside the loop (the GUI, a signal handler), checked between steps."""
+
+    stop: Callable[[], bool] = field(default=lambda: False)
+    save_now: Callable[[], bool] = field(default=lambda: False)
+
+
+def data_fingerprint(texts: Sequence[str]) -> str:
+    """A short hash of the training tunes, to refuse resuming on different data."""
+    h = hashlib.sha256()
+    for t in texts:
+        h.update(t.encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    return h.hexdigest()[:16]
+
+
+def make_optimizer(model: torch.nn.Module, cfg: RunConfig) -> torch.optim.Optimizer:
+    t = cfg.train
+    params = model.parameters()
+    if t.optimizer == "sgd":
+        return torch.optim.SGD(
+            params,
+            lr=t.lr,
+            momentum=t.momentum,
+            nesterov=t.nesterov and t.momentum > 0,
+            weight_decay=t.weight_decay,
+        )
+    if t.optimizer == "adam":
+        return torch.optim.Adam(params, lr=t.lr, weight_decay=t.weight_decay)
+    if t.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=t.lr, weight_decay=t.weight_decay or 0.01)
+    if t.optimizer == "rmsprop":
+        return torch.optim.RMSprop(params, lr=t.lr, momentum=0.0, weight_decay=t.weight_decay)
+    return torch.optim.Adagrad(params, lr=t.lr, weight_decay=t.weight_decay)
+
+
+class LearningRate:
+    """The learning-rate schedule: warm-up, then constant, cosine, step or plateau decay.
+
+    Cosine follows training progress, the larger of steps done / steps planned and time used /
+    time budget, so a run limited by the clock still ends at its low learning rate.
+    """
+
+    def __init__(self, cfg: RunConfig, total_steps: int) -> None:
+        self.t = cfg.train
+        self.total_steps = max(1, total_steps)
+        self.scale = 1.0  # decays of the plateau schedule so far
+
+    def at(self, step: int, elapsed: float) -> float:
+        t = self.t
+        warm = min(1.0, (step + 1) / t.warmup_steps) if t.warmup_steps else 1.0
+        if t.schedule == "cosine":
+            progress = step / self.total_steps
+            if t.time_budget > 0:
+                progress = max(progress, elapsed / t.time_budget)
+            progress = min(1.0, progress)
+            floor = t.min_lr_ratio
+            factor = floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
+        elif t.schedule == "step":
+            # A tenth of the planned steps per decay.
+            factor = t.lr_decay ** int(10 * step / self.total_steps)
+        else:
+            factor = self.scale
+        return t.lr * warm * factor
+
+    def on_eval(self, improved: bool) -> None:
+        if self.t.schedule == "plateau" and not improved:
+            self.scale *= self.t.lr_decay
+
+
+def _detach(state: State | None) -> State | None:
+    if state is None:
+        return None
+    if isinstance(state, tuple):
+        return tuple(s.detach() for s in state)
+    return state.detach()
+
+
+def _reset_lanes(state: State | None, reset: torch.Tensor) -> State | None:
+    """Zero the state of the lanes where `reset` (B,) is True; detach it from the last step."""
+    if state is None or bool(reset.all()):
+        return None
+    keep = (~reset).to(state[0].dtype if isinstance(state, tuple) else state.dtype)[None, :, None]
+    if isinstance(state, tuple):
+        return tuple(s.detach() * keep for s in state)
+    return state.detach() * keep
+
+
+def _state_to_list(state: State | None) -> list[torch.Tensor] | None:
+    if state is None:
+        return None
+    return [s.detach().cpu() for s in (state if isinstance(state, tuple) else (state,))]
+
+
+def _state_from_list(items: list[torch.Tensor] | None, device: torch.device) -> State | None:
+    if not items:
+        return None
+    tensors = [t.to(device) for t in items]
+    return tuple(tensors) if len(tensors) == 2 else tensors[0]
+
+
+class Trainer:
+    """One training run. Build it, then iterate `run()` for events."""
+
+    def __init__(
+        self,
+        cfg: RunConfig,
+        train_texts: Sequence[str],
+        val_texts: Sequence[str],
+        run_dir: str | Path | None = None,
+        init: Checkpoint | None = None,
+        resume: Checkpoint | None = None,
+        control: Control | None = None,
+    ) -> None:
+        cfg.validate()
+        if not train_texts:
+            raise DataError("no training tunes")
+        if not val_texts:
+            raise DataError("no validation tunes")
+        self.cfg = cfg
+        self.control = control or Control()
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.device = resolve_device(cfg.train.device)
+        t = cfg.train
+        if t.threads:
+            torch.set_num_threads(t.threads)
+        torch.manual_seed(t.seed)
+        self.fingerprint = data_fingerprint(train_texts)
+
+        # Vocabulary: a resumed run keeps its own; fine-tuning extends the initial model's with
+        # the new data's characters; a fresh run learns it from the training tunes.
+        if resume is not None:
+            self._check_resumable(resume)
+            self.tokenizer = resume.tokenizer
+        elif init is not None:
+            self.tokenizer = init.tokenizer.extended(train_texts)
+        else:
+            self.tokenizer = CharTokenizer.fit(train_texts)
+
+        self.model = CharRNN(cfg.model, len(self.tokenizer))
+        if init is not None:
+            self._load_init(init)
+        self.model.to(self.device)
+        if resume is not None:
+            self.model.load_state_dict(resume.state_dict)
+
+        self.train_ids = [self.tokenizer.encode_tune(s) for s in train_texts]
+        self.val_ids = [self.tokenizer.encode_tune(s) for s in val_texts]
+        self.batches = make_batches(t.batching, self.train_ids, t.batch_size, t.seq_len, t.seed)
+        self.steps_per_epoch = self.batches.steps_per_epoch
+        self.total_steps = self.steps_per_epoch * t.epochs
+        self.optimizer = make_optimizer(self.model, cfg)
+        self.schedule = LearningRate(cfg, self.total_steps)
+
+        self.use_amp = self.device.type == "cuda" and t.amp in ("auto", "on")
+        # float16 autocast with loss scaling: cuDNN's fused RNN kernels support it everywhere.
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
+
+        self.step = 0
+        self.epoch = 0
+        self.epoch_step = 0
+        self.elapsed = 0.0
+        self.best_val = math.inf
+        self.evals_since_best = 0
+        self.state: State | None = None
+        self.last_eval: Event | None = None
+        self.resumed_from = 0
+        if resume is not None:
+            self._restore(resume)
+
+    # -- set-up helpers --------------------------------------------------------------------
+
+    def _check_resumable(self, ckpt: Checkpoint) -> None:
+        where = ckpt.path or "checkpoint"
+        if ckpt.trainer is None:
+            raise CheckpointError(f"{where}: has no trainer state to resume from (use last.pt)")
+        if ckpt.config.model != self.cfg.model:
+            raise CheckpointError(
+                f"{where}: was trained as {_model_text(ckpt.config)}, this run asks for "
+                f"{_model_text(self.cfg)}; drop the model options to resume, or use --init"
+            )
+        if ckpt.trainer.get("fingerprint") != self.fingerprint:
+            raise CheckpointError(
+                f"{where}: the training data differs from the run's; "
+                "resume with the same data and split, or fine-tune with --init"
+            )
+
+    def _load_init(self, init: Checkpoint) -> None:
+        if init.config.model != self.cfg.model:
+            raise CheckpointError(
+                f"{init.path or 'checkpoint'}: is {_model_text(init.config)} but this run asks "
+                f"for {_model_text(self.cfg)}; fine-tuning keeps the architecture (drop the "
+                "model options)"
+            )
+        base = init.build_model()
+        base.grow_vocab(len(self.tokenizer))
+        self.model.load_state_dict(base.state_dict())
+
+    def _restore(self, ckpt: Checkpoint) -> None:
+        tr = ckpt.trainer or {}
+        self.optimizer.load_state_dict(tr["optimizer"])
+        self.step = ckpt.step
+        self.resumed_from = ckpt.step
+        self.epoch = int(tr["epoch"])
+        self.epoch_step = int(tr["epoch_step"])
+        self.elapsed = float(tr["elapsed"])
+        self.best_val = float(tr["best_val"])
+        self.evals_since_best = int(tr["evals_since_best"])
+        self.schedule.scale = float(tr["lr_scale"])
+        self.state = _state_from_list(tr.get("state"), self.device)
+        torch.set_rng_state(tr["torch_rng"])
+        if self.device.type == "cuda" and tr.get("cuda_rng") is not None:
+            torch.cuda.set_rng_state(tr["cuda_rng"], self.device)
+        if tr.get("scaler"):
+            self.scaler.load_state_dict(tr["scaler"])
+
+    # -- checkpoints and metrics -----------------------------------------------------------
+
+    def checkpoint(self, with_trainer: bool) -> Checkpoint:
+        trainer = None
+        if with_trainer:
+            trainer = {
+                "optimizer": self.optimizer.state_dict(),
+                "epoch": self.epoch,
+                "epoch_step": self.epoch_step,
+                "elapsed": self.elapsed,
+                "best_val": self.best_val,
+                "evals_since_best": self.evals_since_best,
+                "lr_scale": self.schedule.scale,
+                "state": _state_to_list(self.state),
+                "torch_rng": torch.get_rng_state(),
+                "cuda_rng": torch.cuda.get_rng_state(self.device)
+                if self.device.type == "cuda"
+                else None,
+                "scaler": self.scaler.state_dict() if self.use_amp else {},
+                "fingerprint": self.fingerprint,
+            }
+        metrics = {"best_val_loss": self.best_val, "elapsed": self.elapsed}
+        if self.last_eval:
+            metrics.update(
+                val_loss=self.last_eval["val_loss"], val_accuracy=self.last_eval["val_accuracy"]
+            )
+        return Checkpoint(
+            config=self.cfg,
+            tokenizer=self.tokenizer,
+            state_dict=self.model.state_dict(),
+            step=self.step,
+            epoch=self.epoch,
+            metrics=metrics,
+            trainer=trainer,
+        )
+
+    def _save(self, name: str, with_trainer: bool) -> Event | None:
+        if self.run_dir is None:
+            return None
+        path = self.run_dir / name
+        save_checkpoint(path, self.checkpoint(with_trainer))
+        return {"event": "checkpoint", "path": str(path), "step": self.step}
+
+    def _write_config(self) -> None:
+        assert self.run_dir is not None
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        info = self.cfg.to_dict()
+        info["data"] = {
+            "train_tunes": len(self.train_ids),
+            "val_tunes": len(self.val_ids),
+            "train_chars": int(sum(len(t) for t in self.train_ids)),
+            "val_chars": int(sum(len(t) for t in self.val_ids)),
+            "fingerprint": self.fingerprint,
+        }
+        info["vocab"] = self.tokenizer.vocab
+        info["parameters"] = count_parameters(self.model)
+        tmp = self.run_dir / "config.json.tmp"
+        tmp.write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        tmp.replace(self.run_dir / "config.json")
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def _eval_due(self, epoch_ended: bool) -> bool:
+        t = self.cfg.train
+        if t.eval_unit == "epochs":
+            # Called after the epoch counter moved on: self.epoch epochs are complete.
+            return epoch_ended and self.epoch % max(1, t.eval_every or 1) == 0
+        every = t.eval_every or max(10, min(500, self.steps_per_epoch // 2))
+        return self.step % every == 0
+
+    def _evaluate(self) -> Event:
+        result = evaluate(self.model, self.val_ids, self.device)
+        improved = result.loss_nats_per_char < self.best_val
+        if improved:
+            self.best_val = result.loss_nats_per_char
+            self.evals_since_best = 0
+        else:
+            self.evals_since_best += 1
+        self.schedule.on_eval(improved)
+        event: Event = {
+            "event": "eval",
+            "step": self.step,
+            "epoch": self.epoch + self.epoch_step / self.steps_per_epoch,
+            "val_loss": result.loss_nats_per_char,
+            "val_bits": result.bits_per_char,
+            "val_accuracy": result.accuracy,
+            "val_chars": result.chars,
+            "best_val_loss": self.best_val,
+            "improved": improved,
+            "elapsed": self.elapsed,
+        }
+        if self.cfg.train.sample_chars:
+            event["sample"] = self._sample()
+        self.last_eval = event
+        return event
+
+    def _sample(self) -> str:
+        # A dedicated generator: sampling must not disturb the training RNG (resume = same run).
+        params = SamplingParams(
+            temperature=0.8, max_chars=self.cfg.train.sample_chars, seed=self.step
+        )
+        return sample(self.model, self.tokenizer, "", 1, params)[0]
+
+    def _train_step(self, batch: Batch) -> tuple[float, float, int]:
+        """One optimisation step; returns loss, accuracy and the number of real targets."""
+        t = self.cfg.train
+        x = batch.inputs.to(self.device, non_blocking=True)
+        y = batch.targets.to(self.device, non_blocking=True)
+        state = _reset_lanes(self.state, batch.reset.to(self.device))
+        amp = torch.autocast("cuda", dtype=torch.float16) if self.use_amp else nullcontext()
+        with amp:
+            logits, new_state = self.model(x, state)  # (B, T, V)
+            loss = F.cross_entropy(
+                logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=IGNORE
+            )
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        if t.grad_clip > 0:
+            self.scaler.unscale_(self.optimizer)
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), t.grad_clip)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.state = _detach(new_state) if self.batches.carries_state else None
+        with torch.no_grad():
+            real = y != IGNORE
+            n = int(real.sum())
+            acc = float(((logits.argmax(-1) == y) & real).sum()) / max(n, 1)
+        return float(loss.detach()), acc, n
+
+    def run(self) -> Iterator[Event]:
+        """Train until the epoch limit, the time budget, early stopping or a stop request."""
+        t = self.cfg.train
+        if self.run_dir is not None:
+            self._write_config()
+        log = _MetricsLog(self.run_dir)
+        try:
+            yield log.write(
+                {
+                    "event": "start",
+                    "step": self.step,
+                    "resumed": self.resumed_from > 0,
+                    "device": describe_device(self.device),
+                    "parameters": count_parameters(self.model),
+                    "vocab_size": len(self.tokenizer),
+                    "steps_per_epoch": self.steps_per_epoch,
+                    "total_steps": self.total_steps,
+                    "train_tunes": len(self.train_ids),
+                    "val_tunes": len(self.val_ids),
+                    "chars_per_step": t.batch_size * t.seq_len,
+                }
+            )
+            reason = yield from self._loop(log)
+            evaluated_now = self.last_eval is not None and self.last_eval["step"] == self.step
+            if reason == "epochs" and not evaluated_now:
+                yield from self._eval_and_save(log)
+            yield log.write(
+                {
+                    "event": "end",
+                    "reason": reason,
+                    "step": self.step,
+                    "epoch": self.epoch + self.epoch_step / self.steps_per_epoch,
+                    "best_val_loss": self.best_val,
+                    "elapsed": self.elapsed,
+                }
+            )
+        finally:
+            log.close()
+
+    def _loop(self, log: _MetricsLog) -> Iterator[Event]:
+        """The epochs and steps; returns why it stopped."""
+        t = self.cfg.train
+        self.model.train()
+        self._set_lr()
+        clock = time.perf_counter()
+        while self.epoch < t.epochs:
+            for batch in self.batches.epoch(self.epoch, self.epoch_step):
+                t0 = time.perf_counter()
+                loss, acc, n_chars = self._train_step(batch)
+                if self.device.type == "cuda":
+                    torch.cuda.synchronize(self.device)
+                now = time.perf_counter()
+                self.elapsed += now - clock
+                clock = now
+                self.step += 1
+                self.epoch_step += 1
+                yield log.write(
+                    {
+                        "event": "step",
+                        "step": self.step,
+                        "epoch": self.epoch + self.epoch_step / self.steps_per_epoch,
+                        "loss": loss,
+                        "accuracy": acc,
+                        "lr": self.optimizer.param_groups[0]["lr"],
+                        "chars_per_sec": n_chars / max(now - t0, 1e-9),
+                        "elapsed": self.elapsed,
+                    }
+                )
+                epoch_ended = self.epoch_step >= self.steps_per_epoch
+                if epoch_ended:
+                    self.epoch += 1
+                    self.epoch_step = 0
+                    self.state = None
+                stop = self._stop_reason()
+                if stop or self._eval_due(epoch_ended):
+                    yield from self._eval_and_save(log)
+                    if stop is None and self.evals_since_best >= t.patience > 0:
+                        stop = "early_stop"
+                elif self.control.save_now():
+                    yield from self._emit(self._save("last.pt", True), log)
+                self._set_lr()
+                # Time spent evaluating and saving counts towards the budget too.
+                now = time.perf_counter()
+                self.elapsed += now - clock
+                clock = now
+                if stop:
+                    return stop
+        return "epochs"
+
+    def _set_lr(self) -> None:
+        lr = self.schedule.at(self.step, self.elapsed)
+        for g in self.optimizer.param_groups:
+            g["lr"] = lr
+
+    def _stop_reason(self) -> str | None:
+        t = self.cfg.train
+        if self.control.stop():
+            return "stopped"
+        if t.time_budget > 0 and self.elapsed >= t.time_budget:
+            return "time"
+        return None
+
+    def _eval_and_save(self, log: _MetricsLog) -> Iterator[Event]:
+        event = self._evaluate()
+        yield log.write(event)
+        if event["improved"]:
+            yield from self._emit(self._save("best.pt", False), log)
+        yield from self._emit(self._save("last.pt", True), log)
+        if self.run_dir is not None and event.get("sample"):
+            samples = self.run_dir / "samples"
+            samples.mkdir(exist_ok=True)
+            (samples / f"step{self.step:07d}.abc").write_text(event["sample"], encoding="utf-8")
+
+    @staticmethod
+    def _emit(event: Event | None, log: _MetricsLog) -> Iterator[Event]:
+        if event is not None:
+            yield log.write(event)
+
+
+class _MetricsLog:
+    """Appends events to RUN_DIR/metrics.jsonl, one line each, flushed per line."""
+
+    def __init__(self, run_dir: Path | None) -> None:
+        self.fh = None
+        if run_dir is not None:
+            self.fh = open(run_dir / "metrics.jsonl", "a", encoding="utf-8", buffering=1)  # noqa: SIM115
+
+    def write(self, event: Event) -> Event:
+        if self.fh is not None:
+            # JSON has no Infinity/NaN (a best loss before the first evaluation): write null.
+            clean = {k: _finite_or_none(v) for k, v in event.items()}
+            self.fh.write(json.dumps(clean, ensure_ascii=False) + "\n")
+        return event
+
+    def close(self) -> None:
+        if self.fh is not None:
+            self.fh.close()
+            self.fh = None
+
+
+def _finite_or_none(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _model_text(cfg: RunConfig) -> str:
+    m = cfg.model
+    inp = f"embedding {m.embedding}" if m.embedding else "one-hot"
+    return f"{m.arch.upper()} {m.layers}x{m.hidden} ({inp})"
+
+
+def train(
+    cfg: RunConfig,
+    train_texts: Sequence[str],
+    val_texts: Sequence[str],
+    run_dir: str | Path | None = None,
+    init: Checkpoint | None = None,
+    resume: Checkpoint | None = None,
+    control: Control | None = None,
+) -> Iterator[Event]:
+    """Train and yield events (see module docstring); a thin wrapper over `Trainer.run`."""
+    return Trainer(cfg, train_texts, val_texts, run_dir, init, resume, control).run()
+
+
+def read_metrics(path: str | Path) -> list[Event]:
+    """Events of a run's metrics.jsonl; a torn last line (crash mid-write) is skipped."""
+    events = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            try:
+                events.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return events
+
+
+def split_texts(
+    texts: Sequence[str], val_fraction: float, seed: int
+) -> tuple[list[str], list[str]]:
+    """The seeded tune-level split as two lists of texts."""
+    tr, va = split_tunes(len(texts), val_fraction, seed)
+    return [texts[i] for i in tr], [texts[i] for i in va]
+
+
+__all__ = ["Control", "Event", "Trainer", "read_metrics", "split_texts", "train"]

@@ -1,0 +1,550 @@
+"""The headless command line: `workbench train | evaluate | generate | corpus | gui`.
+
+It uses the same engine as the GUI (`models`, `workbench.corpus`). Errors the user can fix are
+one line naming the file and the problem, exit status 1 (argparse's usage errors exit 2); torch is
+imported only by the subcommands that need it, so `workbench --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from workbench import __version__
+
+MAX_PROBLEMS_SHOWN = 20
+
+
+class UsageError(Exception):
+    """Options that contradict each other (exit status 2, like argparse's own errors)."""
+
+
+def _err(message: str) -> None:
+    print(f"workbench: error: {message}", file=sys.stderr)
+
+
+def _warn(message: str) -> None:
+    print(f"workbench: warning: {message}", file=sys.stderr)
+
+
+# -- data ----------------------------------------------------------------------------------
+
+
+def _load_texts(specs: Sequence[str], quiet: bool = False) -> list[str]:
+    """Load DATA arguments; report per-file problems as warnings; fail if nothing loads."""
+    from workbench.corpus import load
+
+    result = load(list(specs))
+    if not quiet:
+        for problem in result.problems[:MAX_PROBLEMS_SHOWN]:
+            _warn(f"skipped: {problem}")
+        extra = len(result.problems) - MAX_PROBLEMS_SHOWN
+        if extra > 0:
+            _warn(f"... and {extra} more problems")
+    if not result.tunes:
+        from models.errors import DataError
+
+        raise DataError(f"no usable tunes in {', '.join(map(str, specs))}")
+    if not quiet:
+        print(
+            f"loaded {len(result.tunes)} tunes ({result.chars:,} characters) "
+            f"from {result.sources} file(s)",
+            file=sys.stderr,
+        )
+    return [t.text for t in result.tunes]
+
+
+# -- train ---------------------------------------------------------------------------------
+
+_MODEL_FLAGS = {
+    "arch": "arch",
+    "hidden": "hidden",
+    "layers": "layers",
+    "dropout": "dropout",
+    "embedding": "embedding",
+}
+_TRAIN_FLAGS = {
+    "optimizer": "optimizer",
+    "lr": "lr",
+    "momentum": "momentum",
+    "weight_decay": "weight_decay",
+    "schedule": "schedule",
+    "grad_clip": "grad_clip",
+    "batch_size": "batch_size",
+    "seq_len": "seq_len",
+    "batching": "batching",
+    "epochs": "epochs",
+    "time_budget": "time_budget",
+    "patience": "patience",
+    "val_fraction": "val_fraction",
+    "seed": "seed",
+    "device": "device",
+    "threads": "threads",
+    "warmup_steps": "warmup_steps",
+}
+
+
+def _parse_eval_every(text: str) -> tuple[int, str]:
+    """`500` (steps), `2e`/`2epochs` (epochs)."""
+    t = text.strip().lower()
+    for suffix in ("epochs", "epoch", "e"):
+        if t.endswith(suffix):
+            return int(t[: -len(suffix)] or 1), "epochs"
+    for suffix in ("steps", "step", "s"):
+        if t.endswith(suffix):
+            t = t[: -len(suffix)]
+            break
+    return int(t), "steps"
+
+
+def _build_config(args: argparse.Namespace, base: Any) -> Any:
+    """Apply the options the user actually gave on top of `base` (a RunConfig)."""
+    for flag, attr in _MODEL_FLAGS.items():
+        value = getattr(args, flag)
+        if value is not None:
+            setattr(base.model, attr, value)
+    for flag, attr in _TRAIN_FLAGS.items():
+        value = getattr(args, flag)
+        if value is not None:
+            setattr(base.train, attr, value)
+    if args.no_nesterov:
+        base.train.nesterov = False
+    if args.eval_every is not None:
+        base.train.eval_every, base.train.eval_unit = args.eval_every
+    try:
+        base.validate()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return base
+
+
+def _model_flags_given(args: argparse.Namespace) -> bool:
+    return any(getattr(args, f) is not None for f in _MODEL_FLAGS)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from models.checkpoint import load_checkpoint
+    from models.config import recipe
+    from models.train import Control, Trainer, split_texts
+
+    out = Path(args.out)
+    resume = None
+    init = None
+    if args.resume is not None:
+        if args.init:
+            raise UsageError("--resume and --init exclude each other")
+        resume = load_checkpoint(Path(args.resume) if args.resume else out / "last.pt")
+        cfg = _build_config(args, resume.config)
+    else:
+        try:
+            cfg = recipe(args.recipe)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        if args.init:
+            init = load_checkpoint(args.init)
+            if not _model_flags_given(args):
+                # Fine-tuning keeps the initial model's architecture.
+                cfg.model = init.config.model
+        cfg = _build_config(args, cfg)
+        if (out / "last.pt").exists() and not args.force:
+            raise UsageError(
+                f"{out} already holds a run; add --resume to continue it or --force to start over"
+            )
+        if args.force:
+            (out / "metrics.jsonl").unlink(missing_ok=True)
+
+    texts = _load_texts(args.data, quiet=args.quiet)
+    train_texts, val_texts = split_texts(texts, cfg.train.val_fraction, cfg.train.seed)
+
+    stop_requested = False
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        nonlocal stop_requested
+        if stop_requested:
+            raise KeyboardInterrupt
+        stop_requested = True
+        print("\nstopping after this step (Ctrl-C again to abort)...", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        trainer = Trainer(
+            cfg,
+            train_texts,
+            val_texts,
+            out,
+            init=init,
+            resume=resume,
+            control=Control(stop=lambda: stop_requested),
+        )
+        return _drive(trainer, args)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _drive(trainer: Any, args: argparse.Namespace) -> int:
+    """Run the trainer, printing progress lines (or JSON events with --json)."""
+    last_print = 0.0
+    for event in trainer.run():
+        kind = event["event"]
+        if args.json:
+            print(json.dumps({k: v for k, v in event.items() if k != "sample"}), flush=True)
+            continue
+        if args.quiet and kind != "end":
+            continue
+        if kind == "start":
+            what = "resuming at step {step}".format(**event) if event["resumed"] else "training"
+            print(
+                f"{what}: {trainer.cfg.model.arch.upper()} {trainer.cfg.model.layers}x"
+                f"{trainer.cfg.model.hidden}, {event['parameters']:,} parameters, vocabulary "
+                f"{event['vocab_size']}, {event['train_tunes']} training / {event['val_tunes']} "
+                f"validation tunes, {event['steps_per_epoch']} steps/epoch on {event['device']}",
+                flush=True,
+            )
+        elif kind == "step" and time.monotonic() - last_print >= args.print_every:
+            last_print = time.monotonic()
+            print(
+                f"step {event['step']:6d}  epoch {event['epoch']:6.2f}  loss {event['loss']:.3f}"
+                f"  acc {event['accuracy']:.1%}  {event['chars_per_sec'] / 1000:.1f}k chars/s"
+                f"  lr {event['lr']:.2e}  {event['elapsed']:.0f}s",
+                flush=True,
+            )
+        elif kind == "eval":
+            mark = "  *best*" if event["improved"] else ""
+            print(
+                f"eval at step {event['step']}: validation loss {event['val_loss']:.4f} nats/char "
+                f"({event['val_bits']:.3f} bits), accuracy {event['val_accuracy']:.1%}{mark}",
+                flush=True,
+            )
+        elif kind == "end":
+            reasons = {
+                "epochs": "reached the epoch limit",
+                "time": "used the time budget",
+                "early_stop": "stopped early (validation loss stopped improving)",
+                "stopped": "stopped on request",
+            }
+            print(
+                f"{reasons.get(event['reason'], event['reason'])} at step {event['step']}; best "
+                f"validation loss {event['best_val_loss']:.4f} nats/char; checkpoints in "
+                f"{args.out}",
+                flush=True,
+            )
+    return 0
+
+
+# -- evaluate ------------------------------------------------------------------------------
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from models.checkpoint import load_checkpoint
+    from models.device import resolve_device
+    from models.evaluate import evaluate
+
+    ckpt = load_checkpoint(args.checkpoint)
+    device = resolve_device(args.device)
+    texts = _load_texts(args.data, quiet=args.json)
+    unknown = ckpt.tokenizer.unknown_chars(texts)
+    if unknown:
+        _warn(
+            f"{len(unknown)} character(s) the model never saw count as <unk>: "
+            + " ".join(sorted(repr(c) for c in unknown)[:20])
+        )
+    model = ckpt.build_model(device)
+    ids = [ckpt.tokenizer.encode_tune(t) for t in texts]
+    result = evaluate(model, ids, device)
+    if args.json:
+        print(json.dumps({**result.to_dict(), "tunes": len(texts)}))
+    else:
+        print(
+            f"{len(texts)} tunes, {result.chars:,} characters: loss "
+            f"{result.loss_nats_per_char:.4f} nats/char ({result.bits_per_char:.4f} bits), "
+            f"accuracy {result.accuracy:.2%}"
+        )
+    return 0
+
+
+# -- generate ------------------------------------------------------------------------------
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from models.checkpoint import load_checkpoint
+    from models.device import resolve_device
+    from models.sample import SamplingParams, sample
+    from workbench.notation.prompt import prepare_prompt
+
+    if args.prompt is not None and args.prompt_file is not None:
+        raise UsageError("give --prompt or --prompt-file, not both")
+    prompt = args.prompt or ""
+    if args.prompt_file is not None:
+        from workbench.corpus import read_text
+
+        prompt = read_text(args.prompt_file)
+    prompt = prepare_prompt(prompt)
+    params = SamplingParams(
+        temperature=args.temperature,
+        top_k=args.top_k,
+        top_p=args.top_p,
+        max_chars=args.max_chars,
+        seed=args.seed,
+    )
+    try:
+        params.validate()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.num < 1:
+        raise UsageError("--num must be at least 1")
+    ckpt = load_checkpoint(args.checkpoint)
+    device = resolve_device(args.device)
+    unknown = ckpt.tokenizer.unknown_chars([prompt])
+    if unknown:
+        _warn("the prompt has characters the model never saw: " + " ".join(map(repr, unknown)))
+    model = ckpt.build_model(device)
+    tunes = sample(model, ckpt.tokenizer, prompt, args.num, params, device=device)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    width = max(3, len(str(args.num)))
+    for i, tune in enumerate(tunes, 1):
+        path = out / f"tune_{i:0{width}d}.abc"
+        path.write_text(tune.rstrip("\n") + "\n", encoding="utf-8")
+        print(path)
+    return 0
+
+
+# -- corpus --------------------------------------------------------------------------------
+
+
+def cmd_corpus_list(args: argparse.Namespace) -> int:
+    from workbench.corpus import list_builtin
+
+    infos = list_builtin()
+    if args.json:
+        print(json.dumps([info.__dict__ for info in infos]))
+        return 0
+    for info in infos:
+        print(
+            f"corpus:{info.name:<15} {info.tunes:6d} tunes  {info.files:5d} files  "
+            f"{info.description}"
+        )
+    return 0
+
+
+def cmd_corpus_export(args: argparse.Namespace) -> int:
+    from workbench.corpus import CORPUS_PREFIX, export_abc, export_start_end, load
+
+    name = args.name
+    spec = name if name.startswith(CORPUS_PREFIX) or Path(name).exists() else CORPUS_PREFIX + name
+    result = load([spec])
+    for problem in result.problems[:MAX_PROBLEMS_SHOWN]:
+        _warn(f"skipped: {problem}")
+    fmt = args.format or ("start-end" if args.file.endswith(".txt") else "abc")
+    writer = export_start_end if fmt == "start-end" else export_abc
+    count = writer(result.tunes, args.file)
+    print(f"wrote {count} tunes to {args.file}")
+    return 0
+
+
+def cmd_corpus_stats(args: argparse.Namespace) -> int:
+    from workbench.corpus import load
+
+    result = load(list(args.data))
+    lengths = sorted(len(t.text) for t in result.tunes)
+    chars = sorted({c for t in result.tunes for c in t.text})
+    stats = {
+        "tunes": len(lengths),
+        "characters": sum(lengths),
+        "files": result.sources,
+        "vocabulary": len(chars),
+        "median_tune_length": lengths[len(lengths) // 2] if lengths else 0,
+        "problems": [str(p) for p in result.problems],
+    }
+    if args.json:
+        print(json.dumps(stats, ensure_ascii=False))
+    else:
+        for key, value in stats.items():
+            if key == "problems":
+                print(f"problems: {len(value)}")
+                for p in value[:MAX_PROBLEMS_SHOWN]:
+                    print(f"  {p}")
+            else:
+                print(f"{key}: {value}")
+    return 0
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from workbench.app import main as gui_main
+
+    return gui_main([])
+
+
+# -- parser --------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="workbench",
+        description="Composition Workbench: train recurrent networks on tunes, evaluate them and "
+        "generate new tunes. DATA is an .abc file, a <start>/<end> text file, a folder of them, "
+        "or a built-in collection such as corpus:folk (see `workbench corpus list`).",
+    )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    t = sub.add_parser(
+        "train",
+        help="train a model on tunes",
+        description="Train a character-level RNN/LSTM/GRU. Writes RUN_DIR/config.json, "
+        "metrics.jsonl, best.pt (best validation loss), last.pt (resumable) and samples/. "
+        "With no model options it uses the recommended default recipe. Ctrl-C stops after the "
+        "current step and leaves a resumable checkpoint.",
+    )
+    t.add_argument("data", nargs="+", metavar="DATA", help="files, folders or corpus:NAME")
+    t.add_argument("--out", required=True, metavar="RUN_DIR", help="run directory")
+    t.add_argument(
+        "--recipe",
+        default="default",
+        help="starting configuration: default, reports-gru, reports-lstm, reports-rnn",
+    )
+    g = t.add_argument_group("model")
+    g.add_argument("--arch", choices=["rnn", "lstm", "gru"])
+    g.add_argument("--hidden", type=int, metavar="N", help="hidden units per layer")
+    g.add_argument("--layers", type=int, metavar="N")
+    g.add_argument("--dropout", type=float, metavar="P", help="between layers and before output")
+    g.add_argument("--embedding", type=int, metavar="N", help="embedding size; 0 = one-hot input")
+    g = t.add_argument_group("optimisation")
+    g.add_argument("--optimizer", choices=["sgd", "adam", "adamw", "rmsprop", "adagrad"])
+    g.add_argument("--lr", type=float, metavar="X", help="peak learning rate")
+    g.add_argument("--momentum", type=float, metavar="M", help="SGD momentum")
+    g.add_argument("--no-nesterov", action="store_true", help="plain momentum for SGD")
+    g.add_argument("--weight-decay", type=float, metavar="W")
+    g.add_argument("--schedule", choices=["constant", "cosine", "plateau", "step"])
+    g.add_argument("--warmup-steps", type=int, metavar="N")
+    g.add_argument("--grad-clip", type=float, metavar="NORM", help="0 disables clipping")
+    g.add_argument("--batch-size", type=int, metavar="N")
+    g.add_argument("--seq-len", type=int, metavar="N", help="truncated-BPTT chunk length")
+    g.add_argument(
+        "--batching",
+        choices=["lanes", "walk"],
+        help="lanes: shuffled tunes, state carried within each tune; "
+        "walk: the reports' fixed in-order walk",
+    )
+    g = t.add_argument_group("run")
+    g.add_argument("--epochs", type=int, metavar="N", help="epoch limit")
+    g.add_argument("--time-budget", type=float, metavar="SECONDS", help="wall-clock limit")
+    g.add_argument(
+        "--patience",
+        type=int,
+        metavar="N",
+        help="stop after N evaluations without improvement (0 = never)",
+    )
+    g.add_argument(
+        "--eval-every",
+        type=_parse_eval_every,
+        metavar="N",
+        help="evaluate every N steps, or every N epochs with a suffix: 2e",
+    )
+    g.add_argument("--val-fraction", type=float, metavar="F", help="share of tunes held out")
+    g.add_argument("--seed", type=int, metavar="N")
+    g.add_argument("--device", metavar="DEV", help="auto (CUDA when present), cpu, cuda, cuda:N")
+    g.add_argument("--threads", type=int, metavar="N", help="CPU threads for torch")
+    g.add_argument("--init", metavar="CKPT", help="fine-tune from this checkpoint")
+    g.add_argument(
+        "--resume",
+        nargs="?",
+        const="",
+        metavar="CKPT",
+        help="continue the run in RUN_DIR (from RUN_DIR/last.pt, or CKPT)",
+    )
+    g.add_argument("--force", action="store_true", help="start over in a RUN_DIR that has a run")
+    g = t.add_argument_group("output")
+    g.add_argument("--json", action="store_true", help="print each event as a JSON line")
+    g.add_argument("--quiet", action="store_true", help="print only the final line")
+    g.add_argument("--print-every", type=float, default=5.0, metavar="SECONDS")
+    t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser(
+        "evaluate",
+        help="loss and accuracy of a checkpoint on tunes",
+        description="Cross-entropy (nats and bits per character) and "
+        "next-character accuracy, each tune read from its start.",
+    )
+    e.add_argument("checkpoint", metavar="CKPT")
+    e.add_argument("data", nargs="+", metavar="DATA")
+    e.add_argument(
+        "--json", action="store_true", help='print {"loss_nats_per_char", "accuracy", "chars", ...}'
+    )
+    e.add_argument("--device", default="auto")
+    e.set_defaults(func=cmd_evaluate)
+
+    gen = sub.add_parser(
+        "generate",
+        help="sample new tunes from a checkpoint",
+        description="Writes one .abc file per tune into DIR.",
+    )
+    gen.add_argument("checkpoint", metavar="CKPT")
+    gen.add_argument("--out", required=True, metavar="DIR")
+    gen.add_argument("--prompt", metavar="TEXT", help="ABC to start from, e.g. 'M:6/8\\nK:G\\n'")
+    gen.add_argument("--prompt-file", metavar="FILE")
+    gen.add_argument("--temperature", type=float, default=1.0, metavar="T")
+    gen.add_argument("--top-k", type=int, default=0, metavar="K", help="0 = off")
+    gen.add_argument("--top-p", type=float, default=1.0, metavar="P", help="1.0 = off")
+    gen.add_argument("--num", type=int, default=1, metavar="N", help="tunes, sampled as a batch")
+    gen.add_argument("--max-chars", type=int, default=2000, metavar="N")
+    gen.add_argument("--seed", type=int, metavar="S")
+    gen.add_argument("--device", default="auto")
+    gen.set_defaults(func=cmd_generate)
+
+    c = sub.add_parser("corpus", help="built-in collections and data statistics")
+    csub = c.add_subparsers(dest="corpus_command", required=True, metavar="ACTION")
+    cl = csub.add_parser("list", help="music21's bundled folk collections")
+    cl.add_argument("--json", action="store_true")
+    cl.set_defaults(func=cmd_corpus_list)
+    ce = csub.add_parser("export", help="write a collection (or any DATA) to one file")
+    ce.add_argument("name", metavar="NAME", help="a corpus name (oneills1850, folk, ...) or DATA")
+    ce.add_argument("file", metavar="FILE", help=".abc tunebook, or .txt for <start>/<end>")
+    ce.add_argument("--format", choices=["abc", "start-end"])
+    ce.set_defaults(func=cmd_corpus_export)
+    cs = csub.add_parser("stats", help="tunes, characters and problems of DATA")
+    cs.add_argument("data", nargs="+", metavar="DATA")
+    cs.add_argument("--json", action="store_true")
+    cs.set_defaults(func=cmd_corpus_stats)
+
+    gui = sub.add_parser("gui", help="open the workbench window")
+    gui.set_defaults(func=cmd_gui)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from workbench.corpus import CorpusError
+
+    try:
+        return int(args.func(args) or 0)
+    except UsageError as exc:
+        parser.print_usage(sys.stderr)
+        _err(str(exc))
+        return 2
+    except CorpusError as exc:
+        _err(str(exc))
+        return 1
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+    except Exception as exc:  # engine errors are the user's to fix; anything else is a bug
+        from models.errors import EngineError
+
+        if isinstance(exc, EngineError | OSError | UnicodeError):
+            name = getattr(exc, "filename", None)
+            msg = f"{name}: {exc.strerror}" if isinstance(exc, OSError) and name else str(exc)
+            _err(msg)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
