@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,8 +98,9 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         if "weights_only" in reason or "Unsupported global" in str(exc):
             reason = "it holds Python objects or code, which are never loaded"
         raise CheckpointError(f"{path}: not a safe workbench checkpoint ({reason})") from None
-    except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, ValueError) as exc:
-        del exc
+    except Exception:
+        # Garbage reaches torch's legacy unpickler, which fails with whatever it trips over
+        # (KeyError, RuntimeError, EOFError, BadZipFile, ...): all mean the same to the user.
         raise CheckpointError(
             f"{path}: not a readable checkpoint (corrupt, truncated or not a PyTorch file)"
         ) from None

@@ -46,6 +46,9 @@ class Batch:
     targets: Tensor  # (B, T) int64, IGNORE where there is nothing to predict
     # (B,) bool: True where a lane's recurrent state must start from zero at this batch.
     reset: Tensor
+    # The epoch's last batch. Epochs of shuffled tunes differ slightly in length, so the
+    # trainer ends an epoch on this flag, not on a step count.
+    last: bool = False
 
 
 class LaneBatches:
@@ -68,7 +71,8 @@ class LaneBatches:
         self.seq_len = seq_len
         self.seed = seed
         self._chunks = [-(-(len(t) - 1) // seq_len) for t in self.tunes]
-        # The deal depends on the tune order, but its length barely does; epoch 0 stands in.
+        # The deal depends on the tune order, its length barely: epoch 0's is the nominal one
+        # (progress display, evaluation spacing); each epoch runs its own full length.
         self.steps_per_epoch = self._layout(0)[1]
 
     def _layout(self, epoch: int) -> tuple[list[list[int]], int]:
@@ -99,9 +103,9 @@ class LaneBatches:
                 pos += chunks * t
         inputs_t, targets_t = torch.from_numpy(inputs), torch.from_numpy(targets)
         resets_t = torch.from_numpy(resets)
-        for k in range(start_step, min(steps, self.steps_per_epoch)):
+        for k in range(start_step, steps):
             cols = slice(k * t, (k + 1) * t)
-            yield Batch(inputs_t[:, cols], targets_t[:, cols], resets_t[:, k])
+            yield Batch(inputs_t[:, cols], targets_t[:, cols], resets_t[:, k], k == steps - 1)
 
 
 class WalkBatches:
@@ -128,7 +132,8 @@ class WalkBatches:
             base = k * b * t
             inputs = self.stream[base : base + b * t].view(b, t)
             targets = self.stream[base + 1 : base + b * t + 1].view(b, t)
-            yield Batch(inputs, targets, torch.ones(b, dtype=torch.bool))
+            last = k == self.steps_per_epoch - 1
+            yield Batch(inputs, targets, torch.ones(b, dtype=torch.bool), last)
 
 
 def make_batches(kind: str, tunes: Sequence[np.ndarray], batch: int, seq_len: int, seed: int):

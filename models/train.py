@@ -341,7 +341,7 @@ class Trainer:
         event: Event = {
             "event": "eval",
             "step": self.step,
-            "epoch": self.epoch + self.epoch_step / self.steps_per_epoch,
+            "epoch": self.epoch_progress,
             "val_loss": result.loss_nats_per_char,
             "val_bits": result.bits_per_char,
             "val_accuracy": result.accuracy,
@@ -419,7 +419,7 @@ class Trainer:
                     "event": "end",
                     "reason": reason,
                     "step": self.step,
-                    "epoch": self.epoch + self.epoch_step / self.steps_per_epoch,
+                    "epoch": self.epoch_progress,
                     "best_val_loss": self.best_val,
                     "elapsed": self.elapsed,
                 }
@@ -434,6 +434,7 @@ class Trainer:
         self._set_lr()
         clock = time.perf_counter()
         while self.epoch < t.epochs:
+            ended = False
             for batch in self.batches.epoch(self.epoch, self.epoch_step):
                 t0 = time.perf_counter()
                 loss, acc, n_chars = self._train_step(batch)
@@ -448,7 +449,7 @@ class Trainer:
                     {
                         "event": "step",
                         "step": self.step,
-                        "epoch": self.epoch + self.epoch_step / self.steps_per_epoch,
+                        "epoch": self.epoch_progress,
                         "loss": loss,
                         "accuracy": acc,
                         "lr": self.optimizer.param_groups[0]["lr"],
@@ -456,11 +457,9 @@ class Trainer:
                         "elapsed": self.elapsed,
                     }
                 )
-                epoch_ended = self.epoch_step >= self.steps_per_epoch
+                epoch_ended = ended = batch.last
                 if epoch_ended:
-                    self.epoch += 1
-                    self.epoch_step = 0
-                    self.state = None
+                    self._next_epoch()
                 stop = self._stop_reason()
                 if stop or self._eval_due(epoch_ended):
                     yield from self._eval_and_save(log)
@@ -475,7 +474,20 @@ class Trainer:
                 clock = now
                 if stop:
                     return stop
+            if not ended:
+                # Resumed from a checkpoint taken at this epoch's very end.
+                self._next_epoch()
         return "epochs"
+
+    @property
+    def epoch_progress(self) -> float:
+        """Epochs done, fractional; an epoch running past the nominal length shows x.99."""
+        return self.epoch + min(self.epoch_step / self.steps_per_epoch, 0.99)
+
+    def _next_epoch(self) -> None:
+        self.epoch += 1
+        self.epoch_step = 0
+        self.state = None
 
     def _set_lr(self) -> None:
         lr = self.schedule.at(self.step, self.elapsed)

@@ -8,6 +8,8 @@ imported only by the subcommands that need it, so `workbench --help` answers at 
 from __future__ import annotations
 
 import argparse
+import copy
+import dataclasses
 import json
 import signal
 import sys
@@ -37,16 +39,14 @@ def _warn(message: str) -> None:
 
 
 def _load_texts(specs: Sequence[str], quiet: bool = False) -> list[str]:
-    """Load DATA arguments; report per-file problems as warnings; fail if nothing loads."""
+    """Load DATA arguments; report per-file problems as warnings; fail if nothing loads.
+
+    Problems go to stderr even with `quiet`: a skipped file must never pass unnoticed.
+    """
     from workbench.corpus import load
 
     result = load(list(specs))
-    if not quiet:
-        for problem in result.problems[:MAX_PROBLEMS_SHOWN]:
-            _warn(f"skipped: {problem}")
-        extra = len(result.problems) - MAX_PROBLEMS_SHOWN
-        if extra > 0:
-            _warn(f"... and {extra} more problems")
+    _report_problems(result.problems)
     if not result.tunes:
         from models.errors import DataError
 
@@ -58,6 +58,13 @@ def _load_texts(specs: Sequence[str], quiet: bool = False) -> list[str]:
             file=sys.stderr,
         )
     return [t.text for t in result.tunes]
+
+
+def _report_problems(problems: Sequence[Any]) -> None:
+    for problem in problems[:MAX_PROBLEMS_SHOWN]:
+        _warn(f"skipped: {problem}")
+    if len(problems) > MAX_PROBLEMS_SHOWN:
+        _warn(f"... and {len(problems) - MAX_PROBLEMS_SHOWN} more problems")
 
 
 # -- train ---------------------------------------------------------------------------------
@@ -140,7 +147,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.init:
             raise UsageError("--resume and --init exclude each other")
         resume = load_checkpoint(Path(args.resume) if args.resume else out / "last.pt")
-        cfg = _build_config(args, resume.config)
+        # A copy: the trainer compares the options given with the checkpoint's own config.
+        cfg = _build_config(args, copy.deepcopy(resume.config))
     else:
         try:
             cfg = recipe(args.recipe)
@@ -323,7 +331,7 @@ def cmd_corpus_list(args: argparse.Namespace) -> int:
 
     infos = list_builtin()
     if args.json:
-        print(json.dumps([info.__dict__ for info in infos]))
+        print(json.dumps([dataclasses.asdict(info) for info in infos]))
         return 0
     for info in infos:
         print(
@@ -339,8 +347,7 @@ def cmd_corpus_export(args: argparse.Namespace) -> int:
     name = args.name
     spec = name if name.startswith(CORPUS_PREFIX) or Path(name).exists() else CORPUS_PREFIX + name
     result = load([spec])
-    for problem in result.problems[:MAX_PROBLEMS_SHOWN]:
-        _warn(f"skipped: {problem}")
+    _report_problems(result.problems)
     fmt = args.format or ("start-end" if args.file.endswith(".txt") else "abc")
     writer = export_start_end if fmt == "start-end" else export_abc
     count = writer(result.tunes, args.file)

@@ -217,9 +217,7 @@ def test_weights_that_do_not_match_the_config(
     assert "do not match" in expect_error(path)
     # A vocabulary that disagrees with the weights.
     path2 = tmp_path / "vocab.pt"
-    save_checkpoint(
-        path2, Checkpoint(big.config, CharTokenizer.fit(["abc"]), big.state_dict)
-    )
+    save_checkpoint(path2, Checkpoint(big.config, CharTokenizer.fit(["abc"]), big.state_dict))
     assert "do not match" in expect_error(path2)
     # A missing tensor.
     path3 = tmp_path / "missing.pt"

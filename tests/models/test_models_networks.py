@@ -36,8 +36,12 @@ def test_forward_shapes(arch: str, embedding: int, layers: int) -> None:
     states = state if isinstance(state, tuple) else (state,)
     assert len(states) == (2 if arch == "lstm" else 1)
     assert all(s.shape == (layers, 3, 32) for s in states)
-    logits2, state2, hidden = model(x, None, return_hidden=True)
+    model.eval()
+    logits2, _, hidden = model(x, None, return_hidden=True)
     assert hidden.shape == (3, 11, 32)
+    # The hidden outputs are what the head reads (dropout is off in eval mode).
+    assert torch.allclose(model.head(hidden), logits2, atol=1e-6)
+    model.train()
     init = model.init_state(3)
     inits = init if isinstance(init, tuple) else (init,)
     assert all(torch.equal(s, torch.zeros(layers, 3, 32)) for s in inits)
@@ -71,6 +75,45 @@ def test_state_carried_in_chunks_equals_full_sequence(arch: str, embedding: int)
         strict=True,
     ):
         assert torch.allclose(s, f, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("arch", "embedding", "layers"), list(itertools.product(ARCHS, (0, 8), (1, 3)))
+)
+def test_stepper_matches_the_fused_forward(arch: str, embedding: int, layers: int) -> None:
+    """The hand-written single-step runner used for sampling computes the same network."""
+    model = make(arch, embedding, layers, dropout=0.4).eval()
+    with torch.no_grad():
+        # Non-zero biases everywhere, so each bias term is checked (they start at zero).
+        for name, p in model.rnn.named_parameters():
+            if "bias" in name:
+                p.copy_(torch.randn(p.shape, generator=torch.Generator().manual_seed(len(name))))
+        x = ids(3, 25)
+        full, full_state = model(x)
+        step = model.stepper()
+        state = None
+        outs = []
+        for t in range(x.shape[1]):
+            logits, state = step(x[:, t], state)
+            assert logits.shape == (3, V)
+            outs.append(logits)
+        # Starting from a given state, too.
+        _, half_state = model(x[:, :10])
+        tail, _ = model(x[:, 10:], half_state)
+        s2 = half_state
+        tail_steps = []
+        for t in range(10, 25):
+            out, s2 = step(x[:, t], s2)
+            tail_steps.append(out)
+    assert torch.allclose(torch.stack(outs, 1), full, atol=1e-5)
+    assert torch.allclose(torch.stack(tail_steps, 1), tail, atol=1e-5)
+    for a, b in zip(
+        state if isinstance(state, tuple) else (state,),
+        full_state if isinstance(full_state, tuple) else (full_state,),
+        strict=True,
+    ):
+        assert a.shape == b.shape
+        assert torch.allclose(a, b, atol=1e-5)
 
 
 def test_lstm_forget_gate_bias_starts_at_one() -> None:

@@ -212,12 +212,33 @@ def test_training_mode_is_restored(model, folk_tokenizer) -> None:
     assert model.training
 
 
-# -- found bugs: filters applied before the masks can leave nothing to sample -----------------
+def test_sampling_restores_the_thread_count(model, folk_tokenizer) -> None:
+    torch.set_num_threads(2)
+    try:
+        sample(model, folk_tokenizer, params=SamplingParams(max_chars=5, seed=0))
+        assert torch.get_num_threads() == 2
+        with pytest.raises(RuntimeError, match="stop"):
+
+            def boom() -> bool:
+                raise RuntimeError("stop")
+
+            sample(model, folk_tokenizer, params=SamplingParams(max_chars=5), should_stop=boom)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(1)
+
+
+# -- found bugs: top-k/top-p run before the constraint and the <start>/<unk> masks ------------
+# If every token the filter kept is then masked, the row is all -inf. For the <start>/<unk>
+# masks, softmax gives NaN and `_draw`'s argmax picks id 0 (<start>) every step: it is fed back
+# to the model and dropped by decode, so the tune comes out empty or silently corrupted (before
+# the exponential-race sampler, torch.multinomial raised). For a constraint, the row is treated
+# as "dead" and the tune is ended although the constraint forbade only one character.
 
 
 def test_top_k_when_the_model_prefers_a_special_token(tiny_model, folk_tokenizer) -> None:
     """A model whose favourite next token is <unk> (e.g. fine-tuned on text with unknown
-    characters): top-k keeps only <unk>, the sampler then masks it and softmax is all NaN."""
+    characters): top-k keeps only <unk>, which the sampler then masks."""
     m = tiny_model("lstm", seed=5)
     with torch.no_grad():
         m.head.bias[folk_tokenizer.unk_id] = 50.0
