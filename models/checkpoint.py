@@ -113,24 +113,23 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
             f"({FORMAT_VERSION}); update Composition Workbench"
         )
     try:
+        for key, kind in (("config", dict), ("state_dict", dict), ("vocab", list)):
+            if not isinstance(raw.get(key), kind):
+                raise TypeError(f"{key!r} is missing or not a {kind.__name__}")
         config = RunConfig.from_dict(raw["config"])
         config.validate()
-        tokenizer = CharTokenizer(raw["vocab"], unknown=raw.get("unknown", "unk"))
-        state_dict = raw["state_dict"]
-        if not isinstance(state_dict, dict):
-            raise TypeError("state_dict is not a dict")
-    except (KeyError, TypeError, ValueError) as exc:
+        return Checkpoint(
+            config=config,
+            tokenizer=CharTokenizer(raw["vocab"], unknown=raw.get("unknown", "unk")),
+            state_dict=raw["state_dict"],
+            step=int(raw.get("step", 0)),
+            epoch=int(raw.get("epoch", 0)),
+            metrics=dict(raw.get("metrics", {})),
+            trainer=raw.get("trainer"),
+            path=path,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise CheckpointError(f"{path}: damaged checkpoint ({exc})") from None
-    return Checkpoint(
-        config=config,
-        tokenizer=tokenizer,
-        state_dict=state_dict,
-        step=int(raw.get("step", 0)),
-        epoch=int(raw.get("epoch", 0)),
-        metrics=dict(raw.get("metrics", {})),
-        trainer=raw.get("trainer"),
-        path=path,
-    )
 
 
 def load_model(

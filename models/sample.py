@@ -129,7 +129,11 @@ def sample(
     params.validate()
     device = torch.device(device) if device is not None else next(model.parameters()).device
     gen = torch.Generator(device=device)
-    gen.manual_seed(params.seed if params.seed is not None else torch.seed())
+    if params.seed is not None:
+        gen.manual_seed(params.seed)
+    else:
+        # Seeds only this generator: the global RNG (a training run's dropout) stays untouched.
+        gen.seed()
     was_training = model.training
     model.eval()
     try:
@@ -177,16 +181,19 @@ def _sample_batch(
     for _ in range(params.max_chars):
         if should_stop is not None and should_stop():
             break
-        filtered = filter_logits(logits, params.temperature, params.top_k, params.top_p)
+        # What may come next is decided first (never <start> or <unk> mid-tune; then the
+        # constraint), and only then top-k/top-p choose among what is allowed: filtering first
+        # could keep only tokens that are then forbidden.
+        allowed = logits.float().clone()
+        allowed[:, tokenizer.start_id] = float("-inf")
+        allowed[:, tokenizer.unk_id] = float("-inf")
         if constraint is not None:
-            filtered = constraint(filtered, _Texts(prompt, pieces))
+            allowed = constraint(allowed, _Texts(prompt, pieces))
             # A row the constraint masked entirely has nothing left to say: end that tune.
-            dead = torch.isinf(filtered).all(dim=-1)
+            dead = torch.isinf(allowed).all(dim=-1)
             if bool(dead.any()):
-                filtered[dead, tokenizer.end_id] = 0.0
-        # Never emit <start> or <unk> mid-tune.
-        filtered[:, tokenizer.start_id] = float("-inf")
-        filtered[:, tokenizer.unk_id] = float("-inf")
+                allowed[dead, tokenizer.end_id] = 0.0
+        filtered = filter_logits(allowed, params.temperature, params.top_k, params.top_p)
         nxt = _draw(filtered, gen)  # (num,)
         # Finished tunes keep running in the batch; what they draw is discarded.
         nxt = nxt.masked_fill(done, tokenizer.end_id)

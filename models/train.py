@@ -40,6 +40,8 @@ from models.sample import SamplingParams, sample
 from models.tokenizer import CharTokenizer
 
 Event = dict[str, Any]
+# Settings that decide which batch comes next: a resumed run must keep them.
+_POSITION_KEYS = ("batch_size", "seq_len", "batching", "seed", "val_fraction")
 
 
 @dataclass
@@ -223,6 +225,13 @@ class Trainer:
             raise CheckpointError(
                 f"{where}: was trained as {_model_text(ckpt.config)}, this run asks for "
                 f"{_model_text(self.cfg)}; drop the model options to resume, or use --init"
+            )
+        saved, now = ckpt.config.train, self.cfg.train
+        changed = [k for k in _POSITION_KEYS if getattr(saved, k) != getattr(now, k)]
+        if changed:
+            raise CheckpointError(
+                f"{where}: the run's position in its data depends on {', '.join(changed)}, "
+                "which differ now; resume with the run's own values, or fine-tune with --init"
             )
         if ckpt.trainer.get("fingerprint") != self.fingerprint:
             raise CheckpointError(

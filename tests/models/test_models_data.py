@@ -90,6 +90,8 @@ def test_lane_epochs_hold_every_tune_exactly_once(
     expected = Counter(tuple(t[1:].tolist()) for t in tunes)
     for epoch in range(4):
         batches = list(lanes.epoch(epoch))
+        # The trainer ends an epoch on the `last` flag: exactly the final batch has it.
+        assert [b.last for b in batches] == [False] * (len(batches) - 1) + [True]
         segments = lane_segments(batches, seq_len)
         got = Counter(tuple(y) for _, y in segments)
         missing, extra = expected - got, got - expected
@@ -141,9 +143,19 @@ def test_lane_epoch_start_step_is_the_tail_of_the_epoch(folk_ids: list) -> None:
         tail = list(lanes.epoch(2, start_step=k))
         assert len(tail) == len(full) - k
         for a, b in zip(tail, full[k:], strict=True):
+            assert a.last == b.last
             assert torch.equal(a.inputs, b.inputs)
             assert torch.equal(a.targets, b.targets)
             assert torch.equal(a.reset, b.reset)
+
+
+def test_lane_epochs_run_their_own_length(folk_ids: list) -> None:
+    """Epochs deal the tunes anew and may be a little shorter or longer than epoch 0."""
+    lanes = LaneBatches(folk_ids[:30], batch=4, seq_len=32, seed=11)
+    lengths = [len(list(lanes.epoch(e))) for e in range(4)]
+    assert lengths == [lanes._layout(e)[1] for e in range(4)]
+    assert lengths[0] == lanes.steps_per_epoch
+    assert len(set(lengths)) > 1  # this data has epochs of different lengths
 
 
 def test_lane_steps_per_epoch_matches_epoch_zero(folk_ids: list) -> None:
@@ -173,6 +185,7 @@ def test_walk_windows_in_fixed_order(folk_ids: list) -> None:
     assert walk.steps_per_epoch == ((len(stream) - 1) // t) // b
     batches = list(walk.epoch(0))
     assert len(batches) == walk.steps_per_epoch
+    assert [x.last for x in batches] == [False] * (len(batches) - 1) + [True]
     for k, batch in enumerate(batches):
         assert batch.inputs.shape == batch.targets.shape == (b, t)
         assert bool(batch.reset.all())

@@ -159,6 +159,9 @@ def test_same_seed_same_losses(tiny_cfg, data) -> None:
     [
         # Lanes with LSTM state carried between steps, dropout drawing on the torch RNG.
         ({"arch": "lstm", "dropout": 0.3, "epochs": 3}, 5, 12),
+        # Lanes resumed mid epoch 1, then through epoch 2 (30 steps, longer than epoch 0's 28)
+        # into epoch 3.
+        ({"arch": "lstm", "dropout": 0.2, "seq_len": 128, "epochs": 5}, 50, 90),
         # The reports' walk with a one-hot GRU and SGD momentum, across epoch boundaries.
         (
             {
@@ -202,8 +205,10 @@ def test_resume_continues_exactly(tmp_path: Path, tiny_cfg, data, overrides, m, 
         assert a["loss"] == pytest.approx(b["loss"], abs=1e-6), a["step"]
     if cfg.train.batching == "walk":
         # The walk case resumes at an epoch boundary and crosses another one after it.
-        assert first[-1]["epoch"] == 1.0
+        assert (ckpt.epoch, ckpt.trainer["epoch"], ckpt.trainer["epoch_step"]) == (1, 1, 0)
         assert combined[-1]["epoch"] > 2
+    if cfg.train.seq_len == 128:
+        assert [e["epoch"] for e in combined[-4:]] == [3 + k / 28 for k in range(1, 5)]
     # The run directory holds both parts of the log.
     logged = read_metrics(tmp_path / "b" / "metrics.jsonl")
     assert [e["step"] for e in logged if e["event"] == "step"] == list(range(1, n + 1))
@@ -221,6 +226,19 @@ def test_resume_refuses_other_model_other_data_and_best(tmp_path: Path, tiny_cfg
         Trainer(cfg, *data, resume=load_checkpoint(tmp_path / "run" / "best.pt"))
     # The same model and data resume fine.
     Trainer(cfg, *data, resume=last)
+
+
+@pytest.mark.parametrize(
+    "change", [{"batch_size": 5}, {"seq_len": 16}, {"batching": "walk"}, {"seed": 8}]
+)
+def test_resume_refuses_a_different_data_position(tmp_path: Path, tiny_cfg, data, change) -> None:
+    run(tiny_cfg(), *data, tmp_path / "run", stop_after=2)
+    last = load_checkpoint(tmp_path / "run" / "last.pt")
+    (key,) = change
+    with pytest.raises(CheckpointError, match=key):
+        Trainer(tiny_cfg(**change), *data, resume=last)
+    # Limits that do not move the data position may change on resume.
+    Trainer(tiny_cfg(epochs=3, time_budget=60.0, patience=2), *data, resume=last)
 
 
 def test_fine_tune_with_init_grows_the_vocabulary(tmp_path: Path, tiny_cfg, data) -> None:
@@ -277,12 +295,13 @@ def test_split_texts(folk_texts: list[str]) -> None:
     ],
 )
 def test_lane_epochs_of_different_length(tiny_cfg, data, batch: int, layouts: list) -> None:
-    """Found bug: LaneBatches yields min(this epoch's steps, epoch 0's steps) batches, but the
-    trainer ends an epoch only when epoch_step reaches steps_per_epoch (epoch 0's count). An
-    epoch whose own layout is shorter leaves epoch_step short, and the loop asks for
-    `epoch(e, epoch_step)` again and again, getting nothing: training hangs forever without
-    yielding an event (so Control.stop is never consulted). An epoch whose layout is longer is
-    cut short, and the tunes of its last chunks are never trained on.
+    """Each epoch deals the tunes to lanes anew, so epochs differ in length from the nominal
+    `steps_per_epoch` (epoch 0's). Regression test for a bug found while writing these tests:
+    LaneBatches yielded min(own steps, epoch 0's steps) batches and the trainer ended an epoch
+    only when epoch_step reached steps_per_epoch. A shorter epoch then made the loop ask for
+    `epoch(e, epoch_step)` again and again, getting nothing: training hung forever without an
+    event (so Control.stop was never consulted). A longer epoch was cut short, and the tunes of
+    its last chunks were never trained on.
     """
     cfg = tiny_cfg(batch_size=batch, seq_len=64, epochs=2, hidden=16, embedding=8)
     trainer = Trainer(cfg, *data)
