@@ -1,0 +1,124 @@
+"""The training child process, run history and session events (Qt-free, real processes)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from models.checkpoint import load_checkpoint
+from models.config import ModelConfig, RunConfig, TrainConfig
+from workbench.runs import list_runs, read_curves, read_run
+from workbench.session import Session
+from workbench.training_job import JobSpec, TrainingJob
+
+
+def tiny_config(**train) -> dict:
+    t = {
+        "batch_size": 8,
+        "seq_len": 32,
+        "epochs": 50,
+        "eval_every": 15,
+        "patience": 0,
+        "sample_chars": 40,
+        "device": "cpu",
+        "threads": 1,
+        **train,
+    }
+    model = ModelConfig(hidden=32, embedding=16, dropout=0.0)
+    return RunConfig(model=model, train=TrainConfig(**t), recipe="test").to_dict()
+
+
+def collect(job: TrainingJob, until, timeout: float = 90.0) -> list[dict]:
+    events: list[dict] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        events += job.poll()
+        if until(events):
+            return events
+        time.sleep(0.05)
+    raise AssertionError(f"timed out; got {[e['event'] for e in events][-20:]}")
+
+
+def kinds(events: list[dict]) -> list[str]:
+    return [e["event"] for e in events]
+
+
+@pytest.mark.slow
+def test_child_trains_pauses_saves_and_stops(tmp_path):
+    run = tmp_path / "run"
+    job = TrainingJob(JobSpec(data=["corpus:miscFolk"], run_dir=str(run), config=tiny_config()))
+    job.start()
+    events = collect(job, lambda ev: kinds(ev).count("step") >= 5)
+    assert kinds(events)[:2] == ["loaded", "start"]
+    assert events[0]["tunes"] == 185
+
+    job.pause()
+    events += collect(job, lambda ev: "paused" in kinds(ev))
+    time.sleep(0.5)
+    steps_when_paused = kinds(events + job.poll()).count("step")
+    time.sleep(1.0)
+    # Nothing trains while paused (one step may have been in flight).
+    assert kinds(events + job.poll()).count("step") <= steps_when_paused + 1
+    job.save_now()
+    job.resume()
+    events += collect(job, lambda ev: "checkpoint" in kinds(ev) and "resumed" in kinds(ev))
+
+    job.stop()
+    events += collect(job, lambda ev: "end" in kinds(ev))
+    job.wait()
+    assert events[-1]["reason"] == "stopped"
+    assert not job.running and job.error is None
+    last = load_checkpoint(run / "last.pt")
+    assert last.step == max(e["step"] for e in events if e["event"] == "step")
+
+    info = read_run(run)
+    assert info is not None and info.status == "stopped" and info.steps == last.step
+    curves = read_curves(run)
+    assert len(curves.loss) == last.step and len(curves.val_loss) >= 1
+    assert [r.path for r in list_runs(tmp_path)] == [run]
+
+
+def test_child_reports_bad_data_as_an_error(tmp_path):
+    missing = tmp_path / "nope.abc"
+    job = TrainingJob(
+        JobSpec(data=[str(missing)], run_dir=str(tmp_path / "r"), config=tiny_config())
+    )
+    job.start()
+    events = collect(job, lambda ev: "error" in kinds(ev))
+    job.wait()
+    assert str(missing) in events[-1]["message"]
+    assert events[-1]["traceback"] is None
+    assert job.error and not job.running
+
+
+def test_a_killed_child_becomes_an_error(tmp_path):
+    job = TrainingJob(
+        JobSpec(data=["corpus:miscFolk"], run_dir=str(tmp_path / "r"), config=tiny_config())
+    )
+    job.start()
+    collect(job, lambda ev: "step" in kinds(ev))
+    job.kill()
+    events = collect(job, lambda ev: "error" in kinds(ev), timeout=10)
+    assert "died" in events[-1]["message"]
+
+
+def test_session_emits_changes():
+    session = Session()
+    seen = []
+    session.prompt_changed.connect(seen.append)
+    session.split_changed.connect(lambda f, s: seen.append((f, s)))
+    session.prompt = "X:1\nK:G\n"
+    session.prompt = "X:1\nK:G\n"  # unchanged: no event
+    session.set_split(0.2, 7)
+    assert seen == ["X:1\nK:G\n", (0.2, 7)]
+    with pytest.raises(ValueError):
+        session.set_split(1.5, 7)
+
+
+def test_list_runs_skips_folders_that_are_not_runs(tmp_path):
+    (tmp_path / "junk").mkdir()
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "config.json").write_text("{not json")
+    assert list_runs(tmp_path) == []
+    assert list_runs(tmp_path / "missing") == []

@@ -1,0 +1,132 @@
+"""Reading run directories back: the run history and the curves of past runs (Qt-free).
+
+A run is a directory with `config.json` and `metrics.jsonl` (written by `models.train`);
+runs are compared by reading these, so a restarted app shows every past run and its curves.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import platformdirs
+
+from models.train import read_metrics
+
+
+def default_runs_root() -> Path:
+    """Where the app keeps its runs unless the user picks another folder."""
+    return Path(platformdirs.user_data_dir("composition-workbench")) / "runs"
+
+
+@dataclass
+class RunInfo:
+    path: Path
+    config: dict[str, Any]
+    best_val_loss: float | None = None
+    best_val_accuracy: float | None = None
+    steps: int = 0
+    status: str = "unknown"  # running/finished reason, or "incomplete"
+    modified: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def summary(self) -> str:
+        m = self.config.get("model", {})
+        t = self.config.get("train", {})
+        return (
+            f"{m.get('arch', '?').upper()} {m.get('layers', '?')}x{m.get('hidden', '?')}, "
+            f"{t.get('optimizer', '?')} lr {t.get('lr', '?')}, batch {t.get('batch_size', '?')}"
+            f" x {t.get('seq_len', '?')}, dropout {m.get('dropout', '?')}"
+        )
+
+
+@dataclass
+class Curves:
+    """A run's metrics as arrays, ready to plot."""
+
+    step: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    epoch: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    loss: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    accuracy: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    chars_per_sec: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    lr: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    eval_step: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    eval_epoch: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    val_loss: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    val_accuracy: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+def read_run(path: str | Path) -> RunInfo | None:
+    """The summary of one run directory, or None if it is not one."""
+    path = Path(path)
+    try:
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    info = RunInfo(path=path, config=config)
+    metrics = path / "metrics.jsonl"
+    try:
+        info.modified = metrics.stat().st_mtime
+        events = read_metrics(metrics)
+    except OSError:
+        return info
+    status = "incomplete"
+    for event in events:
+        kind = event.get("event")
+        if kind == "step":
+            info.steps = max(info.steps, int(event.get("step", 0)))
+        elif kind == "eval":
+            loss = event.get("val_loss")
+            if loss is not None and (info.best_val_loss is None or loss < info.best_val_loss):
+                info.best_val_loss = loss
+                info.best_val_accuracy = event.get("val_accuracy")
+        elif kind == "start":
+            status = "incomplete"
+        elif kind == "end":
+            status = str(event.get("reason", "finished"))
+    info.status = status
+    return info
+
+
+def list_runs(root: str | Path) -> list[RunInfo]:
+    """Every run directory directly under `root`, newest first."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    runs = [info for p in root.iterdir() if p.is_dir() and (info := read_run(p)) is not None]
+    return sorted(runs, key=lambda r: r.modified, reverse=True)
+
+
+def read_curves(path: str | Path) -> Curves:
+    """A run's step and evaluation series from its metrics.jsonl (a resumed run's repeated
+    steps keep their latest values)."""
+    steps: dict[int, dict[str, Any]] = {}
+    evals: dict[int, dict[str, Any]] = {}
+    for event in read_metrics(Path(path) / "metrics.jsonl"):
+        kind = event.get("event")
+        if kind == "step":
+            steps[int(event["step"])] = event
+        elif kind == "eval" and event.get("val_loss") is not None:
+            evals[int(event["step"])] = event
+
+    def col(rows: dict[int, dict[str, Any]], key: str) -> np.ndarray:
+        return np.array([rows[k].get(key, np.nan) for k in sorted(rows)], dtype=float)
+
+    return Curves(
+        step=col(steps, "step"),
+        epoch=col(steps, "epoch"),
+        loss=col(steps, "loss"),
+        accuracy=col(steps, "accuracy"),
+        chars_per_sec=col(steps, "chars_per_sec"),
+        lr=col(steps, "lr"),
+        eval_step=col(evals, "step"),
+        eval_epoch=col(evals, "epoch"),
+        val_loss=col(evals, "val_loss"),
+        val_accuracy=col(evals, "val_accuracy"),
+    )

@@ -1,0 +1,89 @@
+"""The application state the panes share, with change events (Qt-free).
+
+Panes get the session, connect to its signals and write back by assignment; the main window
+only wires. psygnal gives Qt-like signals without Qt, so this module (and its tests) run
+headless.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from psygnal import Signal
+
+from workbench.corpus import LoadResult
+
+
+class Session:
+    """What is loaded and selected right now."""
+
+    dataset_changed = Signal(object)  # LoadResult | None (data_specs is set before it fires)
+    split_changed = Signal(float, int)  # validation fraction, seed
+    run_changed = Signal(object)  # Path | None: the selected run directory
+    checkpoint_changed = Signal(object)  # Path | None: the model used for generation
+    prompt_changed = Signal(str)
+
+    def __init__(self) -> None:
+        self._dataset: LoadResult | None = None
+        # The DATA arguments the dataset was loaded from: a training process loads them itself.
+        self.data_specs: list[str] = []
+        self._val_fraction = 0.1
+        self._seed = 1234
+        self._run: Path | None = None
+        self._checkpoint: Path | None = None
+        self._prompt = ""
+
+    @property
+    def dataset(self) -> LoadResult | None:
+        return self._dataset
+
+    def set_dataset(self, result: LoadResult | None, specs: list[str]) -> None:
+        """The loaded tunes and the DATA specs (files, folders, corpus:NAME) they came from."""
+        self._dataset = result
+        self.data_specs = list(specs) if result is not None else []
+        self.dataset_changed.emit(result)
+
+    @property
+    def val_fraction(self) -> float:
+        return self._val_fraction
+
+    @property
+    def seed(self) -> int:
+        return self._seed
+
+    def set_split(self, val_fraction: float, seed: int) -> None:
+        if not 0.0 < val_fraction < 1.0:
+            raise ValueError(f"validation fraction must be in (0, 1), not {val_fraction}")
+        if (val_fraction, seed) != (self._val_fraction, self._seed):
+            self._val_fraction, self._seed = val_fraction, seed
+            self.split_changed.emit(val_fraction, seed)
+
+    @property
+    def run(self) -> Path | None:
+        return self._run
+
+    @run.setter
+    def run(self, value: Path | None) -> None:
+        if value != self._run:
+            self._run = value
+            self.run_changed.emit(value)
+
+    @property
+    def checkpoint(self) -> Path | None:
+        return self._checkpoint
+
+    @checkpoint.setter
+    def checkpoint(self, value: Path | None) -> None:
+        if value != self._checkpoint:
+            self._checkpoint = value
+            self.checkpoint_changed.emit(value)
+
+    @property
+    def prompt(self) -> str:
+        return self._prompt
+
+    @prompt.setter
+    def prompt(self, value: str) -> None:
+        if value != self._prompt:
+            self._prompt = value
+            self.prompt_changed.emit(value)
