@@ -35,6 +35,7 @@ from models.data import IGNORE, Batch, make_batches, split_tunes
 from models.device import describe_device, resolve_device
 from models.errors import CheckpointError, DataError
 from models.evaluate import evaluate
+from models.metrics_log import MetricsLog, read_metrics
 from models.networks import CharRNN, State, count_parameters
 from models.sample import SamplingParams, sample
 from models.tokenizer import CharTokenizer
@@ -402,7 +403,7 @@ class Trainer:
         t = self.cfg.train
         if self.run_dir is not None:
             self._write_config()
-        log = _MetricsLog(self.run_dir)
+        log = MetricsLog(self.run_dir)
         try:
             yield log.write(
                 {
@@ -436,7 +437,7 @@ class Trainer:
         finally:
             log.close()
 
-    def _loop(self, log: _MetricsLog) -> Iterator[Event]:
+    def _loop(self, log: MetricsLog) -> Iterator[Event]:
         """The epochs and steps; returns why it stopped."""
         t = self.cfg.train
         self.model.train()
@@ -511,7 +512,7 @@ class Trainer:
             return "time"
         return None
 
-    def _eval_and_save(self, log: _MetricsLog) -> Iterator[Event]:
+    def _eval_and_save(self, log: MetricsLog) -> Iterator[Event]:
         event = self._evaluate()
         yield log.write(event)
         if event["improved"]:
@@ -523,36 +524,9 @@ class Trainer:
             (samples / f"step{self.step:07d}.abc").write_text(event["sample"], encoding="utf-8")
 
     @staticmethod
-    def _emit(event: Event | None, log: _MetricsLog) -> Iterator[Event]:
+    def _emit(event: Event | None, log: MetricsLog) -> Iterator[Event]:
         if event is not None:
             yield log.write(event)
-
-
-class _MetricsLog:
-    """Appends events to RUN_DIR/metrics.jsonl, one line each, flushed per line."""
-
-    def __init__(self, run_dir: Path | None) -> None:
-        self.fh = None
-        if run_dir is not None:
-            self.fh = open(run_dir / "metrics.jsonl", "a", encoding="utf-8", buffering=1)  # noqa: SIM115
-
-    def write(self, event: Event) -> Event:
-        if self.fh is not None:
-            # JSON has no Infinity/NaN (a best loss before the first evaluation): write null.
-            clean = {k: _finite_or_none(v) for k, v in event.items()}
-            self.fh.write(json.dumps(clean, ensure_ascii=False) + "\n")
-        return event
-
-    def close(self) -> None:
-        if self.fh is not None:
-            self.fh.close()
-            self.fh = None
-
-
-def _finite_or_none(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def _model_text(cfg: RunConfig) -> str:
@@ -572,18 +546,6 @@ def train(
 ) -> Iterator[Event]:
     """Train and yield events (see module docstring); a thin wrapper over `Trainer.run`."""
     return Trainer(cfg, train_texts, val_texts, run_dir, init, resume, control).run()
-
-
-def read_metrics(path: str | Path) -> list[Event]:
-    """Events of a run's metrics.jsonl; a torn last line (crash mid-write) is skipped."""
-    events = []
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            try:
-                events.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
-    return events
 
 
 def split_texts(

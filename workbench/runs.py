@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import platformdirs
 
-from models.train import read_metrics
+from models.metrics_log import read_metrics
 
 
 def default_runs_root() -> Path:
