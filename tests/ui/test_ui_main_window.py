@@ -1,19 +1,84 @@
-"""The main window opens offscreen with a dock for each pane, under stable object names."""
+"""The main window: every pane docked under a stable name, layout and session restored,
+menu shortcuts reach the panes, About names versions and the device."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QDockWidget
 
+from workbench.session import Session
 from workbench.ui.main_window import PANES, MainWindow
 
 
-def test_main_window_has_every_pane(qtbot):
-    window = MainWindow()
+@pytest.fixture
+def settings(tmp_path) -> QSettings:
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+def make_window(qtbot, settings, tmp_path) -> MainWindow:
+    window = MainWindow(Session(), settings=settings, runs_root=tmp_path / "runs")
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
+    return window
+
+
+def test_every_pane_has_a_dock(qtbot, settings, tmp_path):
+    window = make_window(qtbot, settings, tmp_path)
     names = {d.objectName() for d in window.findChildren(QDockWidget)}
     assert names == {f"{key}_pane" for key, _, _ in PANES}
-    assert window.windowTitle() == "Composition Workbench"
-    image = window.grab().toImage()
-    assert image.width() > 0 and image.height() > 0
+    assert window.docks["dataset"].widget().objectName() == "DatasetPane"
+    assert window.docks["training"].widget().objectName() == "TrainingPane"
+    assert window.docks["runs"].widget().objectName() == "RunHistoryWidget"
+    assert window.grab().toImage().width() > 0
+
+
+def test_layout_and_session_are_restored(qtbot, settings, tmp_path):
+    window = make_window(qtbot, settings, tmp_path)
+    window.docks["neurons"].setFloating(True)
+    window.docks["playback"].hide()
+    window.session.set_dataset(None, [])
+    window.dataset_pane.add_sources(["corpus:miscFolk"])
+    window.dataset_pane.load()
+    qtbot.waitUntil(lambda: window.session.dataset is not None, timeout=20000)
+    window.close()
+    assert settings.value("session/data_specs") in (["corpus:miscFolk"], "corpus:miscFolk")
+
+    again = make_window(qtbot, settings, tmp_path)
+    assert again.docks["neurons"].isFloating()
+    assert not again.docks["playback"].isVisible()
+    # The last session's tunes load again by themselves.
+    qtbot.waitUntil(lambda: again.session.dataset is not None, timeout=20000)
+    assert len(again.session.dataset.tunes) == 185
+    again.reset_layout()
+    assert not again.docks["neurons"].isFloating() and again.docks["playback"].isVisible()
+
+
+def test_start_shortcut_without_data_explains(qtbot, settings, tmp_path):
+    window = make_window(qtbot, settings, tmp_path)
+    start = next(a for a in window.menuBar().actions()[1].menu().actions() if a.text() == "&Start")
+    assert start.shortcut().toString() == "F5"
+    start.trigger()
+    pane = window.training_pane
+    qtbot.waitUntil(lambda: pane.error_label.isVisible())
+    assert "dataset" in pane.error_label.text().lower()
+    assert not pane.is_training()
+
+
+def test_about_names_versions_and_device(qtbot, settings, tmp_path):
+    text = make_window(qtbot, settings, tmp_path).about_text()
+    for word in ("Python", "PySide6", "PyTorch", "music21", "Device"):
+        assert word in text
+    assert "CPU" in text or "cuda" in text.lower()
+
+
+def test_runs_folder_is_shared_by_training_and_history(qtbot, settings, tmp_path):
+    window = make_window(qtbot, settings, tmp_path)
+    other = Path(tmp_path / "elsewhere")
+    other.mkdir()
+    window.set_runs_root(other)
+    assert window.training_pane.runs_root == other
+    assert window.run_history.runs_root == other

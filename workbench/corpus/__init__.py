@@ -25,6 +25,7 @@ from workbench.corpus.builtin import (
 )
 from workbench.corpus.loader import export_abc, export_start_end, load
 from workbench.corpus.start_end import split_start_end
+from workbench.corpus.stats import DatasetStats, dataset_stats
 from workbench.corpus.text import MAX_FILE_BYTES, normalise_text, read_text
 from workbench.corpus.tune import CorpusError, LoadCancelled, LoadResult, Problem, Tune
 
@@ -34,11 +35,13 @@ __all__ = [
     "MAX_FILE_BYTES",
     "BuiltinInfo",
     "CorpusError",
+    "DatasetStats",
     "LoadCancelled",
     "LoadResult",
     "Problem",
     "Tune",
     "builtin_names",
+    "dataset_stats",
     "export_abc",
     "export_start_end",
     "list_builtin",

@@ -1,45 +1,295 @@
-"""The main window: a dock per pane, filled in by the pane issues.
+"""The main window: one dock per pane, menus, shortcuts, status bar, saved layout.
 
-Until each pane lands, its dock holds a short note of what it will do, so the layout (and the
-object names tests and saved layouts rely on) is in place from the start.
+The window only wires: panes get the shared `Session` and talk through it. Panes of later
+issues (Editor, Generation, Playback, Neurons) hold a placeholder until they land, so the layout
+and the object names saved layouts rely on are stable from the start.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow
+import platform
+from importlib import metadata
+from pathlib import Path
 
-PANES = (
-    ("dataset", "Dataset", "Load tune collections, files and folders."),
-    ("training", "Training", "Train models with live curves."),
-    ("editor", "Editor", "Write ABC prompts."),
-    ("generation", "Generation", "Sample new tunes."),
-    ("playback", "Playback", "Listen to tunes."),
-    ("neurons", "Neurons", "Look inside the network."),
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QWidget,
 )
+
+from workbench import __version__
+from workbench.runs import default_runs_root
+from workbench.session import Session
+from workbench.ui.panes.dataset_pane import DatasetPane
+from workbench.ui.panes.training_pane import TrainingPane
+from workbench.ui.widgets.run_history import RunHistoryWidget
+from workbench.ui.widgets.sweep_builder import SweepBuilderDialog
+
+# key, title, placeholder text (None: a real pane)
+PANES = (
+    ("dataset", "Dataset", None),
+    ("training", "Training", None),
+    ("runs", "Run history", None),
+    ("editor", "Editor", "The ABC editor arrives with the editor issue."),
+    ("generation", "Generation", "Sampling controls arrive with the generation issue."),
+    ("playback", "Playback", "Playback arrives with the playback issue."),
+    ("neurons", "Neurons", "The neuron viewer arrives with its issue."),
+)
+SETTINGS_VERSION = 1
 
 
 class MainWindow(QMainWindow):
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        session: Session | None = None,
+        settings: QSettings | None = None,
+        runs_root: Path | None = None,
+    ) -> None:
         super().__init__()
+        self.setObjectName("MainWindow")
         self.setWindowTitle("Composition Workbench")
-        self.setObjectName("main_window")
-        self.resize(1200, 800)
+        self.resize(1400, 900)
+        self.session = session or Session()
+        self.settings = settings or QSettings()
+        self.runs_root = Path(runs_root or default_runs_root())
+        self.runs_root.mkdir(parents=True, exist_ok=True)
+
+        self.dataset_pane = DatasetPane(self.session)
+        self.training_pane = TrainingPane(self.session, runs_root=self.runs_root)
+        self.run_history = RunHistoryWidget(self.runs_root)
         self.docks: dict[str, QDockWidget] = {}
-        for key, title, blurb in PANES:
-            dock = QDockWidget(title, self)
-            dock.setObjectName(f"{key}_pane")
-            label = QLabel(blurb)
-            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            dock.setWidget(label)
-            area = (
-                Qt.DockWidgetArea.LeftDockWidgetArea
-                if key in ("dataset", "editor")
-                else Qt.DockWidgetArea.RightDockWidgetArea
-            )
-            self.addDockWidget(area, dock)
-            self.docks[key] = dock
-        self.tabifyDockWidget(self.docks["training"], self.docks["generation"])
-        self.tabifyDockWidget(self.docks["generation"], self.docks["neurons"])
-        self.docks["training"].raise_()
+        widgets = {
+            "dataset": self.dataset_pane,
+            "training": self.training_pane,
+            "runs": self.run_history,
+        }
+        for key, title, placeholder in PANES:
+            widget = widgets.get(key) or _placeholder(placeholder or "")
+            self.docks[key] = self._add_dock(key, title, widget)
+        self._arrange_default()
+        self._default_state = self.saveState(SETTINGS_VERSION)
+        self._build_menus()
+        self._wire()
         self.statusBar().showMessage("Ready")
+        self._restore()
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def _add_dock(self, key: str, title: str, widget: QWidget) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"{key}_pane")
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        return dock
+
+    def _arrange_default(self) -> None:
+        left = Qt.DockWidgetArea.LeftDockWidgetArea
+        right = Qt.DockWidgetArea.RightDockWidgetArea
+        self.addDockWidget(left, self.docks["dataset"])
+        self.addDockWidget(left, self.docks["editor"])
+        self.tabifyDockWidget(self.docks["dataset"], self.docks["editor"])
+        self.addDockWidget(right, self.docks["training"])
+        for key in ("runs", "generation", "neurons"):
+            self.addDockWidget(right, self.docks[key])
+            self.tabifyDockWidget(self.docks["training"], self.docks[key])
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.docks["playback"])
+        self.resizeDocks(
+            [self.docks["dataset"], self.docks["training"]], [520, 880], Qt.Orientation.Horizontal
+        )
+        self.docks["dataset"].raise_()
+        self.docks["training"].raise_()
+
+    def reset_layout(self) -> None:
+        for dock in self.docks.values():
+            dock.setFloating(False)
+            dock.show()
+        self.restoreState(self._default_state, SETTINGS_VERSION)
+
+    # -- menus -----------------------------------------------------------------------------
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self._action(file_menu, "&Open tunes…", self._on_open_files, QKeySequence.StandardKey.Open)
+        self._action(file_menu, "Open &folder…", self._on_open_folder, "Ctrl+Shift+O")
+        file_menu.addSeparator()
+        self._action(file_menu, "Choose runs &folder…", self._on_choose_runs_root)
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        # Menu actions press the pane's buttons: a disabled button ignores click(), so a
+        # shortcut does exactly what the button would do right now.
+        pane = self.training_pane
+        train_menu = bar.addMenu("&Train")
+        self._action(train_menu, "&Start", pane.start_button.click, "F5")
+        self._action(train_menu, "S&top", pane.stop_button.click, "Shift+F5")
+        self._action(train_menu, "&Pause / resume", pane.pause_button.click, "F6")
+        self._action(train_menu, "Save &checkpoint now", pane.save_button.click, "Ctrl+S")
+        self._action(train_menu, "&Resume selected run", pane.resume_run_button.click)
+        train_menu.addSeparator()
+        self._action(train_menu, "S&weep…", self._on_sweep)
+
+        view_menu = bar.addMenu("&View")
+        for dock in self.docks.values():
+            view_menu.addAction(dock.toggleViewAction())
+        view_menu.addSeparator()
+        self._action(view_menu, "&Reset layout", self.reset_layout)
+
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&About Composition Workbench", self.show_about)
+
+    def _action(self, menu, text: str, slot, shortcut=None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    # -- wiring ----------------------------------------------------------------------------
+
+    def _wire(self) -> None:
+        status = self.statusBar()
+        self.run_history.run_activated.connect(self._on_history_run_activated)
+        self.training_pane.status_changed.connect(status.showMessage)
+        self.training_pane.running_changed.connect(self._on_training_running_changed)
+        self.dataset_pane.status_reported.connect(status.showMessage)
+
+    def _on_training_running_changed(self, running: bool) -> None:
+        self.run_history.set_active_run(self.session.run if running else None)
+        self.run_history.refresh()
+
+    def _on_history_run_activated(self, path: Path) -> None:
+        self.session.run = Path(path)
+        self.training_pane.show_run(Path(path))
+        self.docks["training"].raise_()
+
+    def _on_open_files(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(
+            self, "Open tunes", "", "ABC and text files (*.abc *.txt);;All files (*)"
+        )
+        if files:
+            self.dataset_pane.add_sources(files)
+            self.docks["dataset"].raise_()
+
+    def _on_open_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder of tunes")
+        if folder:
+            self.dataset_pane.add_sources([folder])
+            self.docks["dataset"].raise_()
+
+    def _on_choose_runs_root(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "Folder for training runs", str(self.runs_root)
+        )
+        if folder:
+            self.set_runs_root(Path(folder))
+
+    def set_runs_root(self, path: Path) -> None:
+        self.runs_root = path
+        self.training_pane.runs_root = path
+        self.run_history.set_runs_root(path)
+
+    def _on_sweep(self) -> None:
+        dialog = SweepBuilderDialog(self.training_pane.form.current_config(), self)
+        if dialog.exec():
+            self.training_pane.enqueue(dialog.runs())
+            self.docks["training"].raise_()
+
+    # -- about -----------------------------------------------------------------------------
+
+    def about_text(self) -> str:
+        def version(dist: str) -> str:
+            try:
+                return metadata.version(dist)
+            except metadata.PackageNotFoundError:
+                return "not installed"
+
+        from PySide6 import __version__ as pyside_version
+        from PySide6.QtCore import qVersion
+
+        from models.device import describe_device, resolve_device
+
+        return (
+            f"<h3>Composition Workbench {__version__}</h3>"
+            "<p>Train recurrent networks on tunes, generate, listen, look inside.</p>"
+            f"<p>Python {platform.python_version()}<br>PySide6 {pyside_version} (Qt {qVersion()})"
+            f"<br>PyTorch {version('torch')}<br>music21 {version('music21')}"
+            f"<br>pyqtgraph {version('pyqtgraph')}</p>"
+            f"<p>Device: {describe_device(resolve_device('auto'))}</p>"
+        )
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About Composition Workbench", self.about_text())
+
+    # -- settings and closing --------------------------------------------------------------
+
+    def _restore(self) -> None:
+        s = self.settings
+        if int(s.value("version", 0)) != SETTINGS_VERSION:
+            return
+        geometry = s.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        state = s.value("window/state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state, SETTINGS_VERSION)
+        runs_root = s.value("runs/root")
+        if runs_root and Path(str(runs_root)).is_dir():
+            self.set_runs_root(Path(str(runs_root)))
+        specs = s.value("session/data_specs") or []
+        if isinstance(specs, str):
+            specs = [specs]
+        if specs:
+            # Reload the last session's tunes once the window is up (off the GUI thread).
+            self.dataset_pane.add_sources(list(specs))
+            QTimer.singleShot(0, self.dataset_pane.load)
+        run = s.value("session/run")
+        if run and Path(str(run)).is_dir():
+            self.session.run = Path(str(run))
+            QTimer.singleShot(0, lambda: self.training_pane.show_run(Path(str(run))))
+
+    def save_settings(self) -> None:
+        s = self.settings
+        s.setValue("version", SETTINGS_VERSION)
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState(SETTINGS_VERSION))
+        s.setValue("runs/root", str(self.runs_root))
+        s.setValue("session/data_specs", list(self.session.data_specs))
+        s.setValue("session/run", str(self.session.run) if self.session.run else "")
+        s.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.training_pane.is_training():
+            answer = QMessageBox.question(
+                self,
+                "Training in progress",
+                "A model is training. Stop it and quit? Stopping saves a checkpoint you can "
+                "resume later.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+            self.statusBar().showMessage("Stopping the training run…")
+            self.training_pane.stop_and_wait(60.0)
+        self.dataset_pane.shutdown()
+        self.save_settings()
+        event.accept()
+
+
+def _placeholder(text: str) -> QWidget:
+    label = QLabel(text)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setWordWrap(True)
+    return label

@@ -1,0 +1,447 @@
+"""The Training pane: configure a run, start/pause/stop it, watch its curves and samples.
+
+A run trains in a spawned child process (`TrainingDriver` around `workbench.training_job`), so
+the GUI stays responsive and a trainer crash leaves the app alive. Each run is a directory under
+the runs root; when the pane is shown with a run selected in the session, or `show_run(path)` is
+called, the stored curves are replayed. `enqueue` runs several configurations one after another
+(the sweep builder's entry point).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import weakref
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from models.config import RunConfig
+from workbench.runs import default_runs_root, read_curves
+from workbench.session import Session
+from workbench.training_job import JobSpec
+from workbench.ui.widgets.config_form import ConfigForm
+from workbench.ui.widgets.training_plots import TrainingPlotsWidget
+from workbench.ui.workers.training_driver import TrainingDriver
+
+END_REASONS = {
+    "epochs": "all epochs done",
+    "time": "time budget used",
+    "early_stop": "stopped early (validation loss no longer improving)",
+    "stopped": "stopped",
+}
+NO_DATA = "Load a dataset first (Dataset pane): training needs tunes to learn from."
+PROGRESS_STEPS = 1000
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h} h {m:02d} min" if h else f"{m} min {s:02d} s" if m else f"{s} s"
+
+
+def _disconnector(pane: TrainingPane, session: Session):
+    """A slot for `destroyed` that unhooks the pane from the session.
+
+    psygnal drops a slot when its Python object dies, but Qt may delete the widget while its
+    Python wrapper lives on; the session must then stop calling it. Only a weak reference is
+    held, so the connection does not keep the pane alive.
+    """
+    ref = weakref.ref(pane)
+
+    def disconnect(*_: object) -> None:
+        if (alive := ref()) is not None:
+            session.run_changed.disconnect(alive._on_session_run_changed)
+
+    return disconnect
+
+
+class TrainingPane(QWidget):
+    """Form, controls, progress, live plots and the latest sample of the current run."""
+
+    status_changed = Signal(str)  # one line for the main window's status bar
+    running_changed = Signal(bool)
+
+    def __init__(self, session: Session, runs_root: Path | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("TrainingPane")
+        self.session = session
+        self.runs_root = Path(runs_root) if runs_root is not None else None
+        self.queue: deque[tuple[str, RunConfig]] = deque()
+        self._progress: dict[str, Any] = {}
+        self._stop_requested = False
+        self._replayed = False
+
+        self.form = ConfigForm()
+        scroll = QScrollArea()
+        scroll.setWidget(self.form)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+        self.start_button = QPushButton("Start")
+        self.pause_button = QPushButton("Pause")
+        self.stop_button = QPushButton("Stop")
+        self.save_button = QPushButton("Save checkpoint now")
+        self.resume_run_button = QPushButton("Resume selected run")
+        self.resume_run_button.setToolTip("Continue the selected run from its last.pt")
+        buttons = QHBoxLayout()
+        for button in (self.start_button, self.pause_button, self.stop_button, self.save_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.resume_run_button)
+
+        self.error_label = QLabel()
+        self.error_label.setObjectName("training_error")
+        self.error_label.setWordWrap(True)
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_label.setStyleSheet(
+            "background: #fde2e1; color: #8a1c13; border: 1px solid #e0a09a; padding: 4px;"
+        )
+        self.error_label.hide()
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, PROGRESS_STEPS)
+        self.progress_bar.setValue(0)
+        self.status_label = QLabel("Idle")
+        self.status_label.setObjectName("training_status")
+        self.queue_label = QLabel()
+        self.queue_label.hide()
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.status_label, 1)
+        status_row.addWidget(self.queue_label)
+
+        self.plots = TrainingPlotsWidget()
+        self.sample_box = QGroupBox("Latest sample")
+        self.sample_view = QPlainTextEdit()
+        self.sample_view.setObjectName("sample_view")
+        self.sample_view.setReadOnly(True)
+        self.sample_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        QVBoxLayout(self.sample_box).addWidget(self.sample_view)
+        output = QSplitter(Qt.Orientation.Vertical)
+        output.addWidget(self.plots)
+        output.addWidget(self.sample_box)
+        output.setStretchFactor(0, 3)
+        output.setStretchFactor(1, 1)
+
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addLayout(buttons)
+        right_layout.addWidget(self.error_label)
+        right_layout.addWidget(self.progress_bar)
+        right_layout.addLayout(status_row)
+        right_layout.addWidget(output, 1)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(scroll)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        QVBoxLayout(self).addWidget(splitter)
+
+        self.driver = TrainingDriver(self)
+        self.driver.events_received.connect(self._on_driver_events_received)
+        self.driver.paused_changed.connect(self._on_driver_paused_changed)
+        self.driver.finished.connect(self._on_driver_finished)
+        self.driver.failed.connect(self._on_driver_failed)
+        self.start_button.clicked.connect(self._on_start_clicked)
+        self.pause_button.clicked.connect(self._on_pause_clicked)
+        self.stop_button.clicked.connect(self._on_stop_clicked)
+        self.save_button.clicked.connect(self._on_save_clicked)
+        self.resume_run_button.clicked.connect(self._on_resume_run_clicked)
+        session.run_changed.connect(self._on_session_run_changed)
+        self.destroyed.connect(_disconnector(self, session))
+        self._update_buttons()
+
+    # -- public API ------------------------------------------------------------------------
+
+    def is_training(self) -> bool:
+        return self.driver.running
+
+    def stop_and_wait(self, timeout: float = 30.0) -> bool:
+        """Stop the current run (and drop the queue), waiting until its last.pt is written."""
+        self._stop_requested = True
+        self._set_queue([])
+        return self.driver.stop_and_wait(timeout)
+
+    def enqueue(self, runs: list[tuple[str, RunConfig]]) -> None:
+        """Train these (name, config) runs one after another, starting now if idle."""
+        self._set_queue([*self.queue, *runs])
+        if not self.driver.running:
+            self._start_next()
+
+    def show_run(self, path: Path) -> None:
+        """Replay a stored run's curves (and its last sample) in the plots."""
+        path = Path(path)
+        try:
+            curves = read_curves(path)
+        except (OSError, ValueError, KeyError) as exc:
+            self._show_error(f"Cannot read the run {path.name}: {exc}")
+            return
+        self.plots.load(curves)
+        samples = sorted((path / "samples").glob("*.abc"))
+        if samples:
+            self.sample_box.setTitle(f"Latest sample ({samples[-1].stem})")
+            self.sample_view.setPlainText(samples[-1].read_text(encoding="utf-8"))
+        self._set_status(f"Showing run {path.name}: {len(curves.step)} steps")
+
+    # -- starting runs ---------------------------------------------------------------------
+
+    def _start_next(self) -> None:
+        while self.queue:
+            name, cfg = self.queue.popleft()
+            self._set_queue(list(self.queue))
+            if self._start_run(name, cfg):
+                return
+            if not self.session.data_specs:
+                self._set_queue([])  # every queued run would fail the same way
+
+    def _start_run(self, name: str, cfg: RunConfig) -> bool:
+        if not self.session.data_specs:
+            self._show_error(NO_DATA)
+            return False
+        cfg = RunConfig.from_dict(cfg.to_dict())  # a copy: the split comes from the session
+        cfg.train.val_fraction = self.session.val_fraction
+        cfg.train.seed = self.session.seed
+        try:
+            cfg.validate()
+            run_dir = self._new_run_dir(name, cfg)
+        except (ValueError, OSError) as exc:
+            self._show_error(f"Cannot start: {exc}")
+            return False
+        self.plots.clear()
+        spec = JobSpec(
+            data=list(self.session.data_specs), run_dir=str(run_dir), config=cfg.to_dict()
+        )
+        self._begin(spec, f"Starting {run_dir.name}…")
+        return True
+
+    def _new_run_dir(self, name: str, cfg: RunConfig) -> Path:
+        root = self.runs_root or default_runs_root()
+        base = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")
+        base = base or f"{time.strftime('%Y%m%d-%H%M%S')}-{cfg.model.arch}"
+        root.mkdir(parents=True, exist_ok=True)
+        for n in range(1, 1000):
+            path = root / (base if n == 1 else f"{base}-{n}")
+            try:
+                path.mkdir()  # reserves the name: queued runs may start within one second
+                return path
+            except FileExistsError:
+                continue
+        raise OSError(f"too many runs named {base} in {root}")
+
+    def _begin(self, spec: JobSpec, status: str) -> None:
+        self.error_label.hide()
+        self._stop_requested = False
+        self._progress = {}
+        self.sample_view.clear()
+        self.sample_box.setTitle("Latest sample")
+        try:
+            self.driver.start(spec)
+        except (OSError, RuntimeError) as exc:  # no process could be started
+            self._show_error(f"Cannot start the training process: {exc}")
+            return
+        self.progress_bar.setRange(0, 0)  # busy until the trainer reports its plan
+        self.session.run = Path(spec.run_dir)
+        self._set_status(status)
+        self._update_buttons()
+        self.running_changed.emit(True)
+
+    # -- buttons ---------------------------------------------------------------------------
+
+    def _on_start_clicked(self) -> None:
+        self._start_run(self.form.run_name(), self.form.current_config())
+
+    def _on_pause_clicked(self) -> None:
+        if self.driver.paused:
+            self.driver.resume()
+            self._set_status("Resuming…")
+        else:
+            self.driver.pause()
+            self._set_status("Pausing…")
+        self._update_buttons()
+
+    def _on_stop_clicked(self) -> None:
+        self._stop_requested = True
+        if self.queue:
+            self._set_queue([])
+        self.driver.stop()
+        self._set_status("Stopping: evaluating and saving last.pt…")
+        self._update_buttons()
+
+    def _on_save_clicked(self) -> None:
+        self.driver.save_now()
+        self._set_status("Saving last.pt at the next step…")
+
+    def _on_resume_run_clicked(self) -> None:
+        run = self.session.run
+        if run is None or not (run / "last.pt").exists():
+            self._show_error("Select a run with a last.pt to resume.")
+            return
+        if not self.session.data_specs:
+            self._show_error(NO_DATA)
+            return
+        self.show_run(run)  # the resumed run's steps continue these curves
+        spec = JobSpec(data=list(self.session.data_specs), run_dir=str(run), resume=True)
+        self._begin(spec, f"Resuming {run.name}…")
+
+    def _update_buttons(self) -> None:
+        training = self.driver.running
+        stopping = training and self._stop_requested
+        run = self.session.run
+        self.start_button.setEnabled(not training)
+        self.pause_button.setEnabled(training and not stopping)
+        self.pause_button.setText("Resume" if self.driver.paused else "Pause")
+        self.stop_button.setEnabled(training and not stopping)
+        self.save_button.setEnabled(training and not stopping)
+        self.resume_run_button.setEnabled(
+            not training and run is not None and (run / "last.pt").exists()
+        )
+        self.form.setEnabled(not training)
+
+    # -- the run's events ------------------------------------------------------------------
+
+    def _on_driver_events_received(self, events: list[dict[str, Any]]) -> None:
+        self.plots.append(events)
+        p = self._progress
+        for event in events:
+            kind = event.get("event")
+            if kind == "step":
+                p["step"] = event
+                if "first" not in p:
+                    p["first"], p["t0"] = event, time.monotonic()
+            elif kind == "eval":
+                p["eval"] = event
+                if event.get("sample"):
+                    self.sample_box.setTitle(f"Latest sample (step {event['step']})")
+                    self.sample_view.setPlainText(event["sample"])
+            elif kind == "start":
+                p["start"] = event
+                p["budget"] = self._time_budget()
+                self.progress_bar.setRange(0, PROGRESS_STEPS)
+            elif kind == "loaded":
+                problems = len(event.get("problems", []))
+                extra = f" ({problems} with problems)" if problems else ""
+                self._set_status(f"Loaded {event.get('tunes')} tunes{extra}; building the model…")
+            elif kind == "checkpoint":
+                self._set_status(f"Saved {Path(event['path']).name} at step {event['step']}")
+        if "step" in p:
+            self._show_progress()
+
+    def _time_budget(self) -> float:
+        # config.json is written before the start event; a resumed run's spec has no config.
+        try:
+            path = self.driver.run_dir / "config.json"
+            return float(json.loads(path.read_text(encoding="utf-8"))["train"]["time_budget"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return 0.0
+
+    def _show_progress(self) -> None:
+        p = self._progress
+        step, first = p["step"], p["first"]
+        total = p.get("start", {}).get("total_steps") or 0
+        budget = p.get("budget", 0.0)
+        done, etas = 0.0, []
+        # Wall-clock rate: evaluations, samples and saving take their share of the time left.
+        rate = (step["step"] - first["step"]) / max(time.monotonic() - p["t0"], 1e-9)
+        if total:
+            done = step["step"] / total
+            if rate > 0:
+                etas.append((total - step["step"]) / rate)
+        if budget:
+            # The run ends at whichever limit comes first.
+            done = max(done, step["elapsed"] / budget)
+            etas.append(budget - step["elapsed"])
+        self.progress_bar.setValue(int(min(done, 1.0) * PROGRESS_STEPS))
+        eta = f" · ETA {_duration(min(etas))}" if etas and step is not first else ""
+        self.progress_bar.setFormat(f"{done:.0%}{eta}")
+        text = (
+            f"Step {step['step']} · epoch {step['epoch']:.2f} · loss {step['loss']:.3f}"
+            f" · {step.get('chars_per_sec', 0):,.0f} chars/s"
+        )
+        if "eval" in p:
+            e = p["eval"]
+            text += f" · val {e['val_loss']:.3f} (best {e['best_val_loss']:.3f})"
+        if self._stop_requested:
+            text = f"Stopping · {text}"
+        elif self.driver.paused:
+            text = f"Paused · {text}"
+        self._set_status(text)
+
+    def _on_driver_paused_changed(self, paused: bool) -> None:
+        self._update_buttons()
+        if "step" in self._progress:
+            self._show_progress()
+        else:
+            self._set_status("Paused" if paused else "Resumed")
+
+    def _on_driver_finished(self, reason: str) -> None:
+        step = self._progress.get("step", {}).get("step", 0)
+        self._run_ended(
+            f"Run {self.driver.run_dir.name}: {END_REASONS.get(reason, reason)} at step {step}"
+        )
+        if reason == "epochs":
+            self.progress_bar.setValue(PROGRESS_STEPS)
+
+    def _on_driver_failed(self, message: str) -> None:
+        self._show_error(f"Training failed: {message}", self.driver.traceback)
+        self._run_ended(f"Training failed: {message}")
+
+    def _run_ended(self, status: str) -> None:
+        if self.progress_bar.maximum() == 0:
+            self.progress_bar.setRange(0, PROGRESS_STEPS)
+        self.plots.redraw()  # the final points, without waiting for the redraw timer
+        best = self.driver.run_dir / "best.pt"
+        if best.exists():
+            self.session.checkpoint = best
+        self._set_status(status)
+        self._update_buttons()
+        self.running_changed.emit(False)
+        if self.queue and not self._stop_requested:
+            self._start_next()
+
+    # -- session and display ---------------------------------------------------------------
+
+    def _on_session_run_changed(self, run: Path | None) -> None:
+        self._update_buttons()
+        # While training, the live curves stay; the run just started is the one selected.
+        if run is not None and not self.driver.running and (run / "metrics.jsonl").exists():
+            self.show_run(run)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        run = self.session.run
+        if not self._replayed and run is not None and not self.driver.running:
+            self._replayed = True
+            if (run / "metrics.jsonl").exists():
+                # After the first paint: reading a long metrics file takes a moment.
+                QTimer.singleShot(0, self, lambda: self.show_run(run))
+
+    def _set_queue(self, runs: list[tuple[str, RunConfig]]) -> None:
+        self.queue = deque(runs)
+        self.queue_label.setText(f"Queue: {len(self.queue)} waiting")
+        self.queue_label.setVisible(bool(self.queue))
+
+    def _show_error(self, text: str, details: str | None = None) -> None:
+        self.error_label.setText(text)
+        self.error_label.setToolTip(details or "")
+        self.error_label.show()
+        self.status_changed.emit(text)
+
+    def _set_status(self, text: str) -> None:
+        self.status_label.setText(text)
+        self.status_changed.emit(text)
