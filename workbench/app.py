@@ -49,7 +49,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     window = MainWindow()
     window.show()
-    return app.exec()
+    status = app.exec()
+    # Delete the window while the QApplication still exists: left to interpreter shutdown,
+    # the two were destroyed in either order and the wrong one segfaulted (1 exit in 5 here).
+    window.deleteLater()
+    del window
+    app.processEvents()
+    return status
 
 
 if __name__ == "__main__":

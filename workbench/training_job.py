@@ -47,6 +47,9 @@ class _Commands:
         self.events = events
         self.stopping = False
         self.saving = False
+        # A GUI that crashed or was killed cannot stop us: notice it (we get re-parented)
+        # and stop cleanly, saving last.pt, instead of training on unseen for hours.
+        self.parent_pid = os.getppid()
 
     def _drain(self, block: bool = False) -> None:
         while True:
@@ -80,6 +83,8 @@ class _Commands:
 
     def stop(self) -> bool:
         self._drain()
+        if os.getppid() != self.parent_pid:
+            self.stopping = True
         return self.stopping
 
     def save_now(self) -> bool:

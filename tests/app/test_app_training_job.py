@@ -122,3 +122,46 @@ def test_list_runs_skips_folders_that_are_not_runs(tmp_path):
     (tmp_path / "broken" / "config.json").write_text("{not json")
     assert list_runs(tmp_path) == []
     assert list_runs(tmp_path / "missing") == []
+
+
+_ORPHAN_PARENT = r"""
+import sys, time
+from workbench.training_job import JobSpec, TrainingJob
+spec = JobSpec(data=["corpus:miscFolk"], run_dir=sys.argv[1], config=eval(sys.argv[2]))
+job = TrainingJob(spec)
+job.start()
+while not any(e["event"] == "step" for e in job.poll()):
+    time.sleep(0.05)
+print(job._process.pid, flush=True)
+import os
+os._exit(0)  # die without cleaning up, as a crashed GUI would
+"""
+
+
+@pytest.mark.slow
+def test_trainer_stops_when_the_gui_dies(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    run = tmp_path / "run"
+    out = subprocess.run(
+        [sys.executable, "-c", _ORPHAN_PARENT, str(run), repr(tiny_config(epochs=10_000))],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    child = int(out.stdout.split()[0])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(child, 9)
+        raise AssertionError("the orphaned trainer kept running")
+    # It stopped cleanly: an end event and a loadable last.pt.
+    assert load_checkpoint(run / "last.pt").step >= 1
+    assert '"reason": "stopped"' in (run / "metrics.jsonl").read_text()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent, QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QCoreApplication, QEvent, QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
 
@@ -258,8 +258,9 @@ def test_unusable_source_is_reported(qtbot, pane, session, tmp_path):
 
 def _send_drag_and_drop(pane: DatasetPane, mime: QMimeData) -> tuple[bool, bool]:
     actions = Qt.DropAction.CopyAction
+    # QDragEnterEvent takes a QPoint (Qt's C++ signature); QDropEvent a QPointF.
     enter = QDragEnterEvent(
-        QPointF(10, 10), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+        QPoint(10, 10), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
     )
     QApplication.sendEvent(pane, enter)
     drop = QDropEvent(

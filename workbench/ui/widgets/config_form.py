@@ -236,8 +236,11 @@ def _start_gpu_detection() -> None:
     with _gpu_lock:
         if _gpu_thread is None:
             # The thread never touches Qt: the form polls for the result on its own timer.
+            # Not a daemon: a daemon thread still importing torch when the interpreter shuts
+            # down (the app quit within a second or two of start) crashed it with SIGSEGV.
+            # Python joins this one before finalising, at most the rest of the import.
             _gpu_thread = threading.Thread(
-                target=lambda: _gpu_names.append(_detect_gpus()), name="gpu-detect", daemon=True
+                target=lambda: _gpu_names.append(_detect_gpus()), name="gpu-detect", daemon=False
             )
             _gpu_thread.start()
 

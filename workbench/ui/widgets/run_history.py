@@ -102,7 +102,7 @@ class RunHistoryWidget(QWidget):
     """Every run under `runs_root` in a table; checked runs' curves overlaid in one plot."""
 
     run_activated = Signal(object)  # Path of the double-clicked run
-    runs_checked = Signal(list)  # list[Path] of the checked runs, in check order
+    runs_checked = Signal(object)  # list[Path] of the checked runs, in check order
 
     def __init__(self, runs_root: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)

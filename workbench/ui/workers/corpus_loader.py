@@ -34,7 +34,7 @@ class _LoadThread(QThread):
 
     progressed = Signal(int, int, str)  # files done, files in all, source just read
     loaded = Signal(object, object, list)  # LoadResult, DatasetStats, specs
-    cancelled = Signal(list)  # specs
+    cancelled = Signal(object)  # list of specs (object: no QVariant conversion)
     failed = Signal(str, list)  # message, specs
 
     def __init__(self, specs: list[str], stop: threading.Event) -> None:
@@ -75,7 +75,7 @@ class CorpusLoader(QObject):
 
     progressed = Signal(int, int, str)  # files done, files in all, source just read
     loaded = Signal(object, object, list)  # LoadResult, DatasetStats, specs
-    cancelled = Signal(list)  # specs
+    cancelled = Signal(object)  # list of specs (object: no QVariant conversion)
     failed = Signal(str, list)  # one-line message, specs
     finished = Signal()
 

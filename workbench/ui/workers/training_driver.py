@@ -24,7 +24,9 @@ class TrainingDriver(QObject):
     """One run at a time: start, pause/resume, save, stop, and the events in between."""
 
     started = Signal(str)  # the run directory
-    events_received = Signal(list)  # event dicts, in order
+    # object, not list: PySide converts a `list` argument through QVariant, and lists of dicts
+    # holding None crashed the GUI with a refcount error ("deallocating None") mid-run.
+    events_received = Signal(object)  # list of event dicts, in order
     paused_changed = Signal(bool)  # confirmed by the trainer
     finished = Signal(str)  # the trainer's end reason: epochs, time, early_stop, stopped
     failed = Signal(str)  # an error message; the run's last.pt (if any) is kept
