@@ -30,10 +30,16 @@ def test_every_pane_has_a_dock(qtbot, settings, tmp_path):
     window = make_window(qtbot, settings, tmp_path)
     names = {d.objectName() for d in window.findChildren(QDockWidget)}
     assert names == {f"{key}_pane" for key, _, _ in PANES}
-    assert window.docks["dataset"].widget().objectName() == "DatasetPane"
-    assert window.docks["training"].widget().objectName() == "TrainingPane"
-    assert window.docks["runs"].widget().objectName() == "RunHistoryWidget"
+    assert window.docks["dataset"].widget().widget().objectName() == "DatasetPane"
+    assert window.docks["training"].widget().widget().objectName() == "TrainingPane"
+    assert window.docks["runs"].widget().widget().objectName() == "RunHistoryWidget"
     assert window.grab().toImage().width() > 0
+
+
+def test_window_fits_a_laptop_screen(qtbot, settings, tmp_path):
+    window = make_window(qtbot, settings, tmp_path)
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1366 and hint.height() <= 768, hint
 
 
 def test_layout_and_session_are_restored(qtbot, settings, tmp_path):
