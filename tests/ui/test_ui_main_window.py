@@ -88,3 +88,44 @@ def test_runs_folder_is_shared_by_training_and_history(qtbot, settings, tmp_path
     window.set_runs_root(other)
     assert window.training_pane.runs_root == other
     assert window.run_history.runs_root == other
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("answer", ["No", "Yes"])
+def test_closing_during_training_asks(qtbot, settings, tmp_path, monkeypatch, answer):
+    from PySide6.QtWidgets import QMessageBox
+
+    from models.checkpoint import load_checkpoint
+    from models.config import ModelConfig, RunConfig, TrainConfig
+    from workbench.corpus import load
+
+    window = make_window(qtbot, settings, tmp_path)
+    window.session.set_dataset(load(["corpus:miscFolk"]), ["corpus:miscFolk"])
+    train = TrainConfig(
+        batch_size=8,
+        seq_len=32,
+        epochs=1000,
+        eval_every=10,
+        patience=0,
+        sample_chars=0,
+        device="cpu",
+        threads=1,
+    )
+    window.training_pane.form.set_config(
+        RunConfig(model=ModelConfig(hidden=32, embedding=16, dropout=0.0), train=train)
+    )
+    asked = []
+    button = getattr(QMessageBox.StandardButton, answer)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a) or button)
+    window.training_pane.start_button.click()
+    qtbot.waitUntil(lambda: window.training_pane.plots.steps.size >= 3, timeout=60000)
+    run = window.session.run
+
+    window.close()
+    assert len(asked) == 1
+    if answer == "No":
+        assert window.isVisible() and window.training_pane.is_training()
+        window.training_pane.stop_and_wait(60)
+    else:
+        assert not window.isVisible() and not window.training_pane.is_training()
+        assert load_checkpoint(run / "last.pt").step >= 3
