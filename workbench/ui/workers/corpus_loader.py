@@ -33,9 +33,9 @@ class _LoadThread(QThread):
     """Runs one :func:`load` call; emits exactly one of loaded, cancelled or failed."""
 
     progressed = Signal(int, int, str)  # files done, files in all, source just read
-    loaded = Signal(object, object, list)  # LoadResult, DatasetStats, specs
+    loaded = Signal(object, object, object)  # LoadResult, DatasetStats, list of specs
     cancelled = Signal(object)  # list of specs (object: no QVariant conversion)
-    failed = Signal(str, list)  # message, specs
+    failed = Signal(str, object)  # message, list of specs
 
     def __init__(self, specs: list[str], stop: threading.Event) -> None:
         super().__init__()
@@ -74,9 +74,9 @@ class CorpusLoader(QObject):
     """
 
     progressed = Signal(int, int, str)  # files done, files in all, source just read
-    loaded = Signal(object, object, list)  # LoadResult, DatasetStats, specs
+    loaded = Signal(object, object, object)  # LoadResult, DatasetStats, list of specs
     cancelled = Signal(object)  # list of specs (object: no QVariant conversion)
-    failed = Signal(str, list)  # one-line message, specs
+    failed = Signal(str, object)  # one-line message, list of specs
     finished = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
