@@ -5,28 +5,16 @@ from __future__ import annotations
 import time
 
 import pytest
+from tiny import tiny_run_config
 
 from models.checkpoint import load_checkpoint
-from models.config import ModelConfig, RunConfig, TrainConfig
 from workbench.runs import list_runs, read_curves, read_run
 from workbench.session import Session
 from workbench.training_job import JobSpec, TrainingJob
 
 
 def tiny_config(**train) -> dict:
-    t = {
-        "batch_size": 8,
-        "seq_len": 32,
-        "epochs": 50,
-        "eval_every": 15,
-        "patience": 0,
-        "sample_chars": 40,
-        "device": "cpu",
-        "threads": 1,
-        **train,
-    }
-    model = ModelConfig(hidden=32, embedding=16, dropout=0.0)
-    return RunConfig(model=model, train=TrainConfig(**t), recipe="test").to_dict()
+    return tiny_run_config(**train).to_dict()
 
 
 def collect(job: TrainingJob, until, timeout: float = 90.0) -> list[dict]:

@@ -5,12 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tiny import TINY_CLI_ARGS as TINY
 
 from workbench.cli import main
 from workbench.corpus import load
-
-# A tiny model so a run takes a few seconds on 2 cores.
-TINY = ["--hidden", "32", "--embedding", "16", "--batch-size", "8", "--seq-len", "32"]
 
 
 @pytest.fixture(scope="session")

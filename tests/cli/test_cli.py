@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import TINY
+from tiny import TINY_CLI_ARGS as TINY
 
 from models.checkpoint import load_checkpoint
 from models.train import read_metrics

@@ -94,26 +94,14 @@ def test_runs_folder_is_shared_by_training_and_history(qtbot, settings, tmp_path
 @pytest.mark.parametrize("answer", ["No", "Yes"])
 def test_closing_during_training_asks(qtbot, settings, tmp_path, monkeypatch, answer):
     from PySide6.QtWidgets import QMessageBox
+    from tiny import tiny_run_config
 
     from models.checkpoint import load_checkpoint
-    from models.config import ModelConfig, RunConfig, TrainConfig
     from workbench.corpus import load
 
     window = make_window(qtbot, settings, tmp_path)
     window.session.set_dataset(load(["corpus:miscFolk"]), ["corpus:miscFolk"])
-    train = TrainConfig(
-        batch_size=8,
-        seq_len=32,
-        epochs=1000,
-        eval_every=10,
-        patience=0,
-        sample_chars=0,
-        device="cpu",
-        threads=1,
-    )
-    window.training_pane.form.set_config(
-        RunConfig(model=ModelConfig(hidden=32, embedding=16, dropout=0.0), train=train)
-    )
+    window.training_pane.form.set_config(tiny_run_config(epochs=1000, sample_chars=0))
     asked = []
     button = getattr(QMessageBox.StandardButton, answer)
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a) or button)

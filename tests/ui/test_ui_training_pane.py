@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from tiny import tiny_run_config
 
 from models.config import RECIPES, ModelConfig, RunConfig, TrainConfig, recipe
 from workbench.runs import read_curves
@@ -21,21 +22,7 @@ from workbench.ui.panes.training_pane import TrainingPane
 from workbench.ui.widgets.config_form import MACHINE_FIELDS, SESSION_FIELDS, ConfigForm
 from workbench.ui.widgets.training_plots import TrainingPlotsWidget
 
-
-def tiny_config(**train) -> RunConfig:
-    t = {
-        "batch_size": 8,
-        "seq_len": 32,
-        "epochs": 50,
-        "eval_every": 10,
-        "patience": 0,
-        "sample_chars": 40,
-        "device": "cpu",
-        "threads": 1,
-        **train,
-    }
-    model = ModelConfig(hidden=32, embedding=16, dropout=0.0)
-    return RunConfig(model=model, train=TrainConfig(**t), recipe="test")
+tiny_config = tiny_run_config
 
 
 def step_events(n: int, start: int = 1, steps_per_epoch: int = 100) -> list[dict]:
