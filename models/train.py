@@ -471,7 +471,8 @@ class Trainer:
                 if epoch_ended:
                     self._next_epoch()
                 stop = self._stop_reason()
-                if stop or self._eval_due(epoch_ended):
+                evaluated = bool(stop) or self._eval_due(epoch_ended)
+                if evaluated:
                     yield from self._eval_and_save(log)
                     if stop is None and self.evals_since_best >= t.patience > 0:
                         stop = "early_stop"
@@ -482,6 +483,10 @@ class Trainer:
                 now = time.perf_counter()
                 self.elapsed += now - clock
                 clock = now
+                if evaluated and stop is None:
+                    # The budget ran out (or a stop came) during that evaluation: it and its
+                    # last.pt are final, so end now rather than take a step and evaluate again.
+                    stop = self._stop_reason()
                 if stop:
                     return stop
             if not ended:

@@ -322,3 +322,18 @@ def test_lane_epochs_of_different_length(tiny_cfg, data, batch: int, layouts: li
     assert trainer.epoch == 2
     n_steps = len(steps(events))
     assert n_steps == sum(layouts)  # every tune of both epochs was trained on
+
+
+def test_a_stop_during_an_evaluation_ends_without_another_step(tiny_cfg, data) -> None:
+    requested = []
+    trainer = Trainer(
+        tiny_cfg(eval_every=5, epochs=50), *data, control=Control(stop=lambda: bool(requested))
+    )
+    events = []
+    for event in trainer.run():
+        events.append(event)
+        if event["event"] == "eval":
+            requested.append(True)  # asked while the evaluation is being reported
+    assert [e["step"] for e in events if e["event"] == "eval"] == [5]
+    assert max(e["step"] for e in events if e["event"] == "step") == 5
+    assert events[-1]["reason"] == "stopped"
