@@ -117,3 +117,78 @@ def test_closing_during_training_asks(qtbot, settings, tmp_path, monkeypatch, an
     else:
         assert not window.isVisible() and not window.training_pane.is_training()
         assert load_checkpoint(run / "last.pt").step >= 3
+
+
+class _InstantJob:
+    """A training job that writes a finished run at once (no process): for wiring tests."""
+
+    def __init__(self, spec) -> None:
+        self.spec = spec
+        self.ended = False
+        self.running = False
+
+    def start(self) -> None:
+        import json
+
+        run = Path(self.spec.run_dir)
+        (run / "config.json").write_text(json.dumps(self.spec.config), encoding="utf-8")
+        events = [
+            {
+                "event": "step",
+                "step": 1,
+                "epoch": 0.1,
+                "loss": 3.0,
+                "accuracy": 0.1,
+                "chars_per_sec": 1e3,
+                "lr": 1e-3,
+                "elapsed": 1.0,
+            },
+            {
+                "event": "eval",
+                "step": 1,
+                "epoch": 0.1,
+                "val_loss": 2.9,
+                "val_accuracy": 0.2,
+                "best_val_loss": 2.9,
+                "improved": True,
+            },
+            {"event": "end", "reason": "epochs", "step": 1},
+        ]
+        (run / "metrics.jsonl").write_text(
+            "".join(json.dumps(e) + "\n" for e in events), encoding="utf-8"
+        )
+        self.pending = events
+        self.running = True
+
+    def poll(self) -> list[dict]:
+        out, self.pending = self.pending, []
+        if out:
+            self.ended, self.running = True, False
+        return out
+
+    def wait(self, timeout: float = 30.0) -> None:
+        pass
+
+    def kill(self) -> None:
+        pass
+
+    stop = pause = resume = save_now = kill
+
+
+def test_a_sweep_overlays_its_runs(qtbot, settings, tmp_path):
+    from tiny import tiny_run_config
+
+    from workbench.sweep import build_sweep
+
+    window = make_window(qtbot, settings, tmp_path)
+    window.session.data_specs = ["corpus:miscFolk"]
+    window.training_pane.driver.job_factory = _InstantJob
+    runs = build_sweep(tiny_run_config(), "hidden", [16, 24, 32], "sweep")
+    window.start_sweep(runs)
+    qtbot.waitUntil(
+        lambda: not window.training_pane.is_training() and not window.training_pane.queue,
+        timeout=10000,
+    )
+    checked = window.run_history.checked_runs()
+    assert [p.name for p in checked] == ["sweep-hidden-16", "sweep-hidden-24", "sweep-hidden-32"]
+    assert len(window.run_history.plotted_curves()) == 3

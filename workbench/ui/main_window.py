@@ -65,6 +65,8 @@ class MainWindow(QMainWindow):
         self.training_pane = TrainingPane(self.session, runs_root=self.runs_root)
         self.run_history = RunHistoryWidget(self.runs_root)
         self.docks: dict[str, QDockWidget] = {}
+        # Run directories of the sweep in progress (None: no sweep), overlaid in Run history.
+        self._sweep_runs: list[Path] | None = None
         widgets = {
             "dataset": self.dataset_pane,
             "training": self.training_pane,
@@ -174,7 +176,15 @@ class MainWindow(QMainWindow):
 
     def _on_training_running_changed(self, running: bool) -> None:
         self.run_history.set_active_run(self.session.run if running else None)
+        if running and self._sweep_runs is not None and self.session.run is not None:
+            self._sweep_runs.append(self.session.run)
         self.run_history.refresh()
+        if self._sweep_runs:
+            # Overlay the sweep's runs as they appear (a run is listed once its trainer has
+            # written config.json, so this is repeated at each start and end).
+            self.run_history.set_checked(self._sweep_runs)
+        if not running and not self.training_pane.queue:
+            self._sweep_runs = None  # the sweep is over; its runs stay ticked
 
     def _on_history_run_activated(self, path: Path) -> None:
         self.session.run = Path(path)
@@ -210,8 +220,13 @@ class MainWindow(QMainWindow):
     def _on_sweep(self) -> None:
         dialog = SweepBuilderDialog(self.training_pane.form.current_config(), self)
         if dialog.exec():
-            self.training_pane.enqueue(dialog.runs())
-            self.docks["training"].raise_()
+            self.start_sweep(dialog.runs())
+
+    def start_sweep(self, runs: list) -> None:
+        """Train `runs` ((name, RunConfig) pairs) one after another, overlaying their curves."""
+        self._sweep_runs = []
+        self.training_pane.enqueue(runs)
+        self.docks["training"].raise_()
 
     # -- about -----------------------------------------------------------------------------
 
