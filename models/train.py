@@ -24,7 +24,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -35,12 +34,11 @@ from models.data import IGNORE, Batch, make_batches, split_tunes
 from models.device import describe_device, resolve_device
 from models.errors import CheckpointError, DataError
 from models.evaluate import evaluate
-from models.metrics_log import MetricsLog, read_metrics
+from models.metrics_log import Event, MetricsLog, read_metrics
 from models.networks import CharRNN, State, count_parameters
 from models.sample import SamplingParams, sample
 from models.tokenizer import CharTokenizer
 
-Event = dict[str, Any]
 # Settings that decide which batch comes next: a resumed run must keep them.
 _POSITION_KEYS = ("batch_size", "seq_len", "batching", "seed", "val_fraction")
 

@@ -11,6 +11,7 @@ import argparse
 import copy
 import dataclasses
 import json
+import shutil
 import signal
 import sys
 import time
@@ -69,32 +70,27 @@ def _report_problems(problems: Sequence[Any]) -> None:
 
 # -- train ---------------------------------------------------------------------------------
 
-_MODEL_FLAGS = {
-    "arch": "arch",
-    "hidden": "hidden",
-    "layers": "layers",
-    "dropout": "dropout",
-    "embedding": "embedding",
-}
-_TRAIN_FLAGS = {
-    "optimizer": "optimizer",
-    "lr": "lr",
-    "momentum": "momentum",
-    "weight_decay": "weight_decay",
-    "schedule": "schedule",
-    "grad_clip": "grad_clip",
-    "batch_size": "batch_size",
-    "seq_len": "seq_len",
-    "batching": "batching",
-    "epochs": "epochs",
-    "time_budget": "time_budget",
-    "patience": "patience",
-    "val_fraction": "val_fraction",
-    "seed": "seed",
-    "device": "device",
-    "threads": "threads",
-    "warmup_steps": "warmup_steps",
-}
+# Options that set the config field of the same name, only when given.
+_MODEL_FLAGS = ("arch", "hidden", "layers", "dropout", "embedding")
+_TRAIN_FLAGS = (
+    "optimizer",
+    "lr",
+    "momentum",
+    "weight_decay",
+    "schedule",
+    "grad_clip",
+    "batch_size",
+    "seq_len",
+    "batching",
+    "epochs",
+    "time_budget",
+    "patience",
+    "val_fraction",
+    "seed",
+    "device",
+    "threads",
+    "warmup_steps",
+)
 
 
 def _parse_eval_every(text: str) -> tuple[int, str]:
@@ -112,14 +108,10 @@ def _parse_eval_every(text: str) -> tuple[int, str]:
 
 def _build_config(args: argparse.Namespace, base: Any) -> Any:
     """Apply the options the user actually gave on top of `base` (a RunConfig)."""
-    for flag, attr in _MODEL_FLAGS.items():
-        value = getattr(args, flag)
-        if value is not None:
-            setattr(base.model, attr, value)
-    for flag, attr in _TRAIN_FLAGS.items():
-        value = getattr(args, flag)
-        if value is not None:
-            setattr(base.train, attr, value)
+    for section, flags in ((base.model, _MODEL_FLAGS), (base.train, _TRAIN_FLAGS)):
+        for flag in flags:
+            if (value := getattr(args, flag)) is not None:
+                setattr(section, flag, value)
     if args.no_nesterov:
         base.train.nesterov = False
     if args.eval_every is not None:
@@ -165,7 +157,11 @@ def cmd_train(args: argparse.Namespace) -> int:
                 f"{out} already holds a run; add --resume to continue it or --force to start over"
             )
         if args.force:
-            (out / "metrics.jsonl").unlink(missing_ok=True)
+            # Starting over: nothing of the old run may pass for the new one (an old best.pt
+            # would stand until the new run's first evaluation).
+            for name in ("metrics.jsonl", "best.pt", "last.pt", "config.json"):
+                (out / name).unlink(missing_ok=True)
+            shutil.rmtree(out / "samples", ignore_errors=True)
 
     texts = _load_texts(args.data, quiet=args.quiet)
     train_texts, val_texts = split_texts(texts, cfg.train.val_fraction, cfg.train.seed)

@@ -304,3 +304,35 @@ def test_report_recipes_run(tmp_path, start_end_file, recipe):
     assert ckpt.config.model.hidden == 100
     assert ckpt.config.model.embedding == 0
     assert ckpt.config.train.batch_size == 15 and ckpt.config.train.seq_len == 25
+
+
+def test_force_starts_over_without_the_old_run(tmp_path, trained_run, start_end_file):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    old_steps = load_checkpoint(run / "last.pt").step
+    # --epochs 1 with evaluation only at the end: the old best.pt must not survive until then.
+    args = [
+        "train",
+        str(start_end_file),
+        "--out",
+        str(run),
+        *TINY,
+        "--epochs",
+        "1",
+        "--force",
+        "--eval-every",
+        "1e",
+        "--quiet",
+    ]
+    assert main(args) == 0
+    events = read_metrics(run / "metrics.jsonl")
+    assert events[0]["event"] == "start" and events[0]["step"] == 0
+    assert sum(e["event"] == "start" for e in events) == 1
+    assert load_checkpoint(run / "best.pt").step < old_steps
+    # Only the new run's samples: one per evaluation it made.
+    evals = [e["step"] for e in events if e["event"] == "eval"]
+    assert sorted(p.name for p in (run / "samples").iterdir()) == [
+        f"step{s:07d}.abc" for s in evals
+    ]

@@ -129,16 +129,24 @@ def _header_lines(text: str) -> list[str]:
     return lines
 
 
+def _meter_of(header: list[str]) -> str:
+    value = _header_field(header, "M:")
+    return NONE_LABEL if value is None else normalise_meter(value)
+
+
+def _key_of(header: list[str]) -> str:
+    value = _header_field(header, "K:")
+    return NONE_LABEL if value is None else normalise_key(value)
+
+
 def tune_meter(text: str) -> str:
     """The normalised meter of the ABC tune ``text`` (``"none"`` when its header has none)."""
-    value = _header_field(_header_lines(text), "M:")
-    return NONE_LABEL if value is None else normalise_meter(value)
+    return _meter_of(_header_lines(text))
 
 
 def tune_key(text: str) -> str:
     """The normalised key of the ABC tune ``text`` (``"none"`` when it has no ``K:`` field)."""
-    value = _header_field(_header_lines(text), "K:")
-    return NONE_LABEL if value is None else normalise_key(value)
+    return _key_of(_header_lines(text))
 
 
 def _sorted_counts(labels: Iterable[str]) -> dict[str, int]:
@@ -154,14 +162,9 @@ def dataset_stats(tunes: Sequence[Tune]) -> DatasetStats:
     texts = [tune.text for tune in tunes]
     lengths = np.fromiter((len(text) for text in texts), dtype=np.int64, count=len(texts))
     headers = [_header_lines(text) for text in texts]
-    tune_meters = tuple(
-        NONE_LABEL if (value := _header_field(lines, "M:")) is None else normalise_meter(value)
-        for lines in headers
-    )
-    tune_keys = tuple(
-        NONE_LABEL if (value := _header_field(lines, "K:")) is None else normalise_key(value)
-        for lines in headers
-    )
+    # Each header is split once and read for both fields.
+    tune_meters = tuple(_meter_of(lines) for lines in headers)
+    tune_keys = tuple(_key_of(lines) for lines in headers)
     return DatasetStats(
         tunes=len(texts),
         characters=int(lengths.sum()),

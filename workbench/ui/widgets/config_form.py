@@ -72,10 +72,6 @@ class _Field:
     tip: str = ""
 
 
-def _same(*values: str) -> tuple[tuple[str, str], ...]:
-    return tuple((v, v) for v in values)
-
-
 _FIELDS: dict[str, _Field] = {
     "arch": _Field(
         "Architecture", "Model", (("rnn", "SimpleRNN (tanh)"), ("lstm", "LSTM"), ("gru", "GRU"))
