@@ -7,6 +7,8 @@ entry of a checkpoint). Unknown keys in a stored config are ignored so older run
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -188,7 +190,13 @@ RECIPES: dict[str, dict[str, dict[str, Any]]] = {
 
 
 def recipe(name: str) -> RunConfig:
-    """The run configuration of a named recipe."""
+    """The run configuration of a named recipe, or of a recipe file (`*.json`).
+
+    A recipe file holds `{"model": {...}, "train": {...}}` overrides on top of the defaults, the
+    same shape as `config.json` of a run (so a run's config can serve as a recipe).
+    """
+    if name.endswith(".json"):
+        return _recipe_file(name)
     try:
         spec = RECIPES[name]
     except KeyError:
@@ -198,4 +206,24 @@ def recipe(name: str) -> RunConfig:
         train=_from_dict(TrainConfig, spec["train"]),
         recipe=name,
     )
+    return cfg
+
+
+def _recipe_file(path: str) -> RunConfig:
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read the recipe file ({exc.strerror or exc})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: not a JSON recipe ({exc})") from None
+    if not isinstance(data, dict) or not all(
+        isinstance(data.get(k, {}), dict) for k in ("model", "train")
+    ):
+        raise ValueError(f"{path}: a recipe is an object with 'model' and 'train' objects")
+    try:
+        cfg = RunConfig.from_dict(data)
+    except TypeError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    cfg.recipe = os.path.basename(path)
     return cfg

@@ -10,6 +10,8 @@ PY=${PYTHON:-python3}
 QT_LIBS="libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libglib2.0-0
   libpulse0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-randr0
   libxcb-render-util0 libxcb-image0 libxcb-xinerama0"
+# abc2midi checks ABC validity (the musicality benchmark, the default model's data).
+QT_LIBS="$QT_LIBS abcmidi"
 if command -v dpkg >/dev/null 2>&1; then
   missing=$(for p in $QT_LIBS; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
   if [ -n "$missing" ]; then

@@ -249,7 +249,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from models.device import resolve_device
     from models.evaluate import evaluate
 
-    ckpt = load_checkpoint(args.checkpoint)
+    ckpt = load_checkpoint(_checkpoint_or_default(args.checkpoint))
     device = resolve_device(args.device)
     texts = _load_texts(args.data, quiet=args.json)
     unknown = ckpt.tokenizer.unknown_chars(texts)
@@ -273,6 +273,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 # -- generate ------------------------------------------------------------------------------
+
+
+def _checkpoint_or_default(path: str | None) -> Path:
+    """The named checkpoint, or the shipped default model when none is named."""
+    if path is not None:
+        return Path(path)
+    from models.pretrained import default_checkpoint
+
+    default = default_checkpoint()
+    if default is None:
+        raise UsageError("name a checkpoint: this installation has no shipped default model")
+    return default
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -302,7 +314,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     if args.num < 1:
         raise UsageError("--num must be at least 1")
-    ckpt = load_checkpoint(args.checkpoint)
+    ckpt = load_checkpoint(_checkpoint_or_default(args.checkpoint))
     device = resolve_device(args.device)
     unknown = ckpt.tokenizer.unknown_chars([prompt])
     if unknown:
@@ -410,7 +422,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument(
         "--recipe",
         default="default",
-        help="starting configuration: default, reports-gru, reports-lstm, reports-rnn",
+        help="starting configuration: default, reports-gru, reports-lstm, reports-rnn, "
+        "or a recipe file (.json, the shape of a run's config.json)",
     )
     g = t.add_argument_group("model")
     g.add_argument("--arch", choices=["rnn", "lstm", "gru"])
@@ -488,7 +501,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="sample new tunes from a checkpoint",
         description="Writes one .abc file per tune into DIR.",
     )
-    gen.add_argument("checkpoint", metavar="CKPT")
+    gen.add_argument(
+        "checkpoint",
+        nargs="?",
+        metavar="CKPT",
+        help="a checkpoint (.pt); default: the shipped model in models/pretrained/",
+    )
     gen.add_argument("--out", required=True, metavar="DIR")
     gen.add_argument("--prompt", metavar="TEXT", help="ABC to start from, e.g. 'M:6/8\\nK:G\\n'")
     gen.add_argument("--prompt-file", metavar="FILE")

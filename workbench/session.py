@@ -7,11 +7,30 @@ headless.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from psygnal import Signal
 
 from workbench.corpus import LoadResult
+
+
+@dataclass(frozen=True)
+class PlayRequest:
+    """A tune to play: ABC text, or a standard MIDI file's bytes (from a MIDI model)."""
+
+    title: str
+    abc: str | None = None
+    midi: bytes | None = None
+
+
+@dataclass(frozen=True)
+class NoteHighlight:
+    """Characters [start, end) of `abc` that wrote the note sounding now."""
+
+    abc: str
+    start: int
+    end: int
 
 
 class Session:
@@ -21,7 +40,12 @@ class Session:
     split_changed = Signal(float, int)  # validation fraction, seed
     run_changed = Signal(object)  # Path | None: the selected run directory
     checkpoint_changed = Signal(object)  # Path | None: the model used for generation
-    prompt_changed = Signal(str)
+    prompt_changed = Signal(str)  # ABC text to open in the editor (a corpus or generated tune)
+    editor_tune_changed = Signal(str)  # the tune being edited now (the generation prompt source)
+    play_requested = Signal(object)  # PlayRequest: something to play in the transport bar
+    inspect_requested = Signal(str)  # a text to run through the model in the neuron viewer
+    # The note sounding now, for follow-along: NoteHighlight, or None when playback stops.
+    playback_highlight = Signal(object)
 
     def __init__(self) -> None:
         self._dataset: LoadResult | None = None
@@ -32,6 +56,9 @@ class Session:
         self._run: Path | None = None
         self._checkpoint: Path | None = None
         self._prompt = ""
+        self._editor_tune = ""
+        # The text selected in the editor ("" when none); read when a prompt is taken from it.
+        self.editor_selection = ""
 
     @property
     def dataset(self) -> LoadResult | None:
@@ -87,3 +114,24 @@ class Session:
         if value != self._prompt:
             self._prompt = value
             self.prompt_changed.emit(value)
+
+    @property
+    def editor_tune(self) -> str:
+        return self._editor_tune
+
+    @editor_tune.setter
+    def editor_tune(self, value: str) -> None:
+        if value != self._editor_tune:
+            self._editor_tune = value
+            self.editor_tune_changed.emit(value)
+
+    def request_play(self, request: PlayRequest) -> None:
+        if request.abc is None and request.midi is None:
+            raise ValueError("a play request needs ABC text or MIDI bytes")
+        self.play_requested.emit(request)
+
+    def request_inspect(self, text: str) -> None:
+        self.inspect_requested.emit(text)
+
+    def highlight_note(self, highlight: NoteHighlight | None) -> None:
+        self.playback_highlight.emit(highlight)

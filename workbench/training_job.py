@@ -135,6 +135,10 @@ def _run(spec: JobSpec, events: Any, commands: Any) -> None:
     resume = load_checkpoint(run_dir / "last.pt") if spec.resume else None
     cfg = RunConfig.from_dict(spec.config) if spec.config else resume.config
     init = load_checkpoint(spec.init) if spec.init else None
+    if init is not None:
+        # Fine-tuning continues the initial network, so it keeps that network's shape (the
+        # vocabulary may still grow); only the training settings come from the config.
+        cfg.model = init.config.model
     result = load(spec.data)
     texts = [t.text for t in result.tunes]
     if len(texts) < 2:

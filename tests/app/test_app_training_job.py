@@ -153,3 +153,41 @@ def test_trainer_stops_when_the_gui_dies(tmp_path):
     # It stopped cleanly: an end event and a loadable last.pt.
     assert load_checkpoint(run / "last.pt").step >= 1
     assert '"reason": "stopped"' in (run / "metrics.jsonl").read_text()
+
+
+@pytest.mark.slow
+def test_child_fine_tunes_keeping_the_initial_architecture(tmp_path):
+    """A fine-tune job starts from the checkpoint's weights and shape, whatever the form says."""
+    first = tmp_path / "first"
+    job = TrainingJob(
+        JobSpec(data=["corpus:miscFolk"], run_dir=str(first), config=tiny_config(epochs=1))
+    )
+    job.start()
+    collect(job, lambda ev: "end" in kinds(ev))
+    job.wait()
+    base = load_checkpoint(first / "best.pt")
+
+    # The form asks for a different network; the job must keep the initial one's 32 units.
+    other = tiny_run_config(epochs=1, time_budget=8)
+    other.model.hidden = 64
+    tuned = tmp_path / "tuned"
+    job = TrainingJob(
+        JobSpec(
+            data=["corpus:ryansMammoth"],
+            run_dir=str(tuned),
+            config=other.to_dict(),
+            init=str(first / "best.pt"),
+        )
+    )
+    job.start()
+    events = collect(job, lambda ev: "end" in kinds(ev), timeout=120)
+    job.wait()
+    assert job.error is None, job.error
+    start = next(e for e in events if e["event"] == "start")
+    first_eval = next(e for e in events if e["event"] == "eval")
+    result = load_checkpoint(tuned / "best.pt")
+    assert result.config.model.hidden == 32
+    # ryansMammoth has characters miscFolk lacks: the vocabulary grew, keeping the old ids.
+    assert len(result.tokenizer) > len(base.tokenizer)
+    assert result.tokenizer.vocab[: len(base.tokenizer)] == base.tokenizer.vocab
+    assert start["step"] == 0 and first_eval["val_loss"] < 4.0

@@ -113,3 +113,33 @@ def test_cuda_without_a_gpu(name: str) -> None:
 def test_unknown_devices(name: str) -> None:
     with pytest.raises(DeviceError, match="unknown device"):
         resolve_device(name)
+
+
+def test_a_recipe_file_overrides_the_defaults(tmp_path):
+    path = tmp_path / "my-recipe.json"
+    path.write_text(json.dumps({"model": {"hidden": 96}, "train": {"lr": 0.001}}))
+    cfg = recipe(str(path))
+    assert cfg.model.hidden == 96 and cfg.train.lr == 0.001
+    assert cfg.model.arch == "lstm" and cfg.train.batch_size == TrainConfig().batch_size
+    assert cfg.recipe == "my-recipe.json"
+
+
+def test_the_shipped_recipe_file_is_valid():
+    from pathlib import Path
+
+    cfg = recipe(str(Path(__file__).parents[2] / "models" / "pretrained" / "recipe.json"))
+    cfg.validate()
+    assert cfg.train.time_budget > 0
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(None, "cannot read"), ("{not json", "not a JSON recipe"), ('{"model": 3}', "a recipe is")],
+)
+def test_a_bad_recipe_file_names_the_file(tmp_path, content, message):
+    path = tmp_path / "bad.json"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(ValueError, match=message) as info:
+        recipe(str(path))
+    assert str(path) in str(info.value)

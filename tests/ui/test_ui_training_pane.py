@@ -493,3 +493,32 @@ def test_a_deleted_pane_no_longer_listens_to_the_session(qtbot, session, tmp_pat
     run = tmp_path / "runs" / "old"
     write_run(run, 5, [5])
     session.run = run  # must not reach the deleted widget
+
+
+def test_fine_tune_starts_a_run_from_the_checkpoint(fake_pane, session, qtbot, tmp_path):
+    pane = fake_pane
+    ckpt = tmp_path / "model.pt"
+    ckpt.write_bytes(b"weights")  # the fake job never reads it
+    assert pane.fine_tune(ckpt)
+    job = pane.jobs[-1]
+    assert job.spec.init == str(ckpt)
+    assert job.spec.data == ["corpus:miscFolk"]
+    assert Path(job.spec.run_dir).name.startswith("finetune-")
+    assert "Fine-tuning" in pane.status_label.text()
+    assert not pane.fine_tune_button.isEnabled()
+    assert pane.stop_and_wait(5)
+    assert pane.fine_tune_button.isEnabled()
+
+
+def test_fine_tune_default_without_a_shipped_model_says_so(fake_pane, monkeypatch):
+    import workbench.ui.panes.training_pane as training_pane
+
+    monkeypatch.setattr(training_pane, "default_checkpoint", lambda: None)
+    fake_pane.fine_tune_default_action.trigger()
+    assert not fake_pane.jobs
+    assert "no shipped default model" in fake_pane.error_label.text()
+
+
+def test_fine_tune_a_missing_checkpoint_says_so(fake_pane, tmp_path):
+    assert not fake_pane.fine_tune(tmp_path / "gone.pt")
+    assert "does not exist" in fake_pane.error_label.text() and not fake_pane.jobs

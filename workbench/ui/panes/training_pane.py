@@ -20,9 +20,11 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
+    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -33,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from models.config import RunConfig
+from models.pretrained import default_checkpoint
 from workbench.runs import default_runs_root, read_curves
 from workbench.session import Session
 from workbench.training_job import JobSpec
@@ -101,10 +104,23 @@ class TrainingPane(QWidget):
         self.save_button = QPushButton("Save checkpoint now")
         self.resume_run_button = QPushButton("Resume selected run")
         self.resume_run_button.setToolTip("Continue the selected run from its last.pt")
+        self.fine_tune_button = QPushButton("Fine-tune")
+        self.fine_tune_button.setObjectName("fine_tune_button")
+        self.fine_tune_button.setToolTip(
+            "Train on the loaded dataset starting from a trained model: the shipped default "
+            "model or any checkpoint (its architecture is kept; new characters are added)"
+        )
+        fine_tune_menu = QMenu(self.fine_tune_button)
+        self.fine_tune_default_action = fine_tune_menu.addAction(
+            "Fine-tune the default model on this dataset", lambda: self.fine_tune()
+        )
+        fine_tune_menu.addAction("Fine-tune a checkpoint…", self._on_fine_tune_file)
+        self.fine_tune_button.setMenu(fine_tune_menu)
         buttons = QHBoxLayout()
         for button in (self.start_button, self.pause_button, self.stop_button, self.save_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
+        buttons.addWidget(self.fine_tune_button)
         buttons.addWidget(self.resume_run_button)
 
         self.error_label = QLabel()
@@ -210,7 +226,29 @@ class TrainingPane(QWidget):
             if not self.session.data_specs:
                 self._set_queue([])  # every queued run would fail the same way
 
-    def _start_run(self, name: str, cfg: RunConfig) -> bool:
+    def fine_tune(self, checkpoint: Path | None = None) -> bool:
+        """Start a run of the form's training settings from `checkpoint` (default: the shipped
+        model) on the loaded dataset. Returns False (with a message shown) when it cannot."""
+        checkpoint = checkpoint or default_checkpoint()
+        if checkpoint is None:
+            self._show_error("This installation has no shipped default model to fine-tune.")
+            return False
+        if not Path(checkpoint).is_file():
+            self._show_error(f"Cannot fine-tune: {checkpoint} does not exist.")
+            return False
+        cfg = self.form.current_config()
+        base = "default" if checkpoint == default_checkpoint() else Path(checkpoint).parent.name
+        name = f"finetune-{base}-{time.strftime('%Y%m%d-%H%M%S')}"
+        return self._start_run(name, cfg, init=Path(checkpoint))
+
+    def _on_fine_tune_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Fine-tune a checkpoint", str(self.runs_root or ""), "Checkpoints (*.pt)"
+        )
+        if path:
+            self.fine_tune(Path(path))
+
+    def _start_run(self, name: str, cfg: RunConfig, init: Path | None = None) -> bool:
         if not self.session.data_specs:
             self._show_error(NO_DATA)
             return False
@@ -225,9 +263,13 @@ class TrainingPane(QWidget):
             return False
         self.plots.clear()
         spec = JobSpec(
-            data=list(self.session.data_specs), run_dir=str(run_dir), config=cfg.to_dict()
+            data=list(self.session.data_specs),
+            run_dir=str(run_dir),
+            config=cfg.to_dict(),
+            init=str(init) if init is not None else None,
         )
-        self._begin(spec, f"Starting {run_dir.name}…")
+        verb = "Fine-tuning" if init is not None else "Starting"
+        self._begin(spec, f"{verb} {run_dir.name}…")
         return True
 
     def _new_run_dir(self, name: str, cfg: RunConfig) -> Path:
@@ -304,6 +346,7 @@ class TrainingPane(QWidget):
         stopping = training and self._stop_requested
         run = self.session.run
         self.start_button.setEnabled(not training)
+        self.fine_tune_button.setEnabled(not training)
         self.pause_button.setEnabled(training and not stopping)
         self.pause_button.setText("Resume" if self.driver.paused else "Pause")
         self.stop_button.setEnabled(training and not stopping)
