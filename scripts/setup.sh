@@ -5,11 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
-# Qt (even offscreen) and QtMultimedia need a few system libraries; install the missing ones
+# Qt (even offscreen) and QtMultimedia need a few system libraries, playback FluidSynth and a
+# small General MIDI soundfont (GPL: installed from apt, never copied into this repo); install the missing ones
 # when we can (root with apt-get), otherwise name them.
 QT_LIBS="libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libglib2.0-0
   libpulse0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-randr0
-  libxcb-render-util0 libxcb-image0 libxcb-xinerama0"
+  libxcb-render-util0 libxcb-image0 libxcb-xinerama0
+  libfluidsynth3 timgm6mb-soundfont"
 # abc2midi checks ABC validity (the musicality benchmark, the default model's data).
 QT_LIBS="$QT_LIBS abcmidi"
 if command -v dpkg >/dev/null 2>&1; then
@@ -29,6 +31,6 @@ fi
 # 2.13.0 installed, the project's `torch>=2.2` is already satisfied. On a machine with a GPU,
 # install the CUDA build of torch yourself before running this.
 .venv/bin/python -c "import torch" 2>/dev/null || .venv/bin/python -m pip install -q torch==2.13.0
-extras=gui
-[ "${1:-}" = dev ] && extras=gui,dev
+extras=gui,midi
+[ "${1:-}" = dev ] && extras=gui,midi,dev
 .venv/bin/python -m pip install -q -e ".[$extras]"

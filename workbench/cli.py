@@ -1,4 +1,4 @@
-"""The headless command line: `workbench train | evaluate | generate | corpus | gui`.
+"""The headless command line: `workbench train | evaluate | generate | render | corpus | gui`.
 
 It uses the same engine as the GUI (`models`, `workbench.corpus`). Errors the user can fix are
 one line naming the file and the problem, exit status 1 (argparse's usage errors exit 2); torch is
@@ -320,7 +320,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if unknown:
         _warn("the prompt has characters the model never saw: " + " ".join(map(repr, unknown)))
     model = ckpt.build_model(device)
-    tunes = sample(model, ckpt.tokenizer, prompt, args.num, params, device=device)
+    constraint = None
+    if args.meter_aware:
+        from workbench.notation.meter_aware import meter_aware_constraint
+
+        constraint = meter_aware_constraint(ckpt.tokenizer)
+    tunes = sample(
+        model, ckpt.tokenizer, prompt, args.num, params, constraint=constraint, device=device
+    )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     width = max(3, len(str(args.num)))
@@ -328,7 +335,94 @@ def cmd_generate(args: argparse.Namespace) -> int:
         path = out / f"tune_{i:0{width}d}.abc"
         path.write_text(tune.rstrip("\n") + "\n", encoding="utf-8")
         print(path)
+        if args.midi:
+            _write_tune_midi(tune, path)
     return 0
+
+
+def _write_tune_midi(tune: str, abc_path: Path) -> None:
+    """`generate --midi`: tune_NNN.mid beside tune_NNN.abc; a tune music21 cannot read warns."""
+    from workbench.notation.convert import ConversionError, write_midi
+
+    try:
+        print(write_midi(tune, abc_path.with_suffix(".mid")))
+    except ConversionError as exc:
+        _warn(f"{abc_path}: no MIDI written: {exc}")
+
+
+# -- render --------------------------------------------------------------------------------
+
+
+def _pick_tune(file: str, number: int | None) -> str:
+    """The tune of FILE with `X:number`, else the number-th (from 1); the first by default."""
+    from models.errors import DataError
+    from workbench.corpus import load
+
+    result = load([file])
+    tunes = result.tunes
+    if not tunes:
+        reason = f" ({result.problems[0].message})" if result.problems else ""
+        raise DataError(f"{file}: no tune to render{reason}")
+    if number is None:
+        return tunes[0].text
+    by_reference = [t for t in tunes if t.reference == str(number)]
+    if by_reference:
+        return by_reference[0].text
+    if 1 <= number <= len(tunes):
+        return tunes[number - 1].text
+    raise DataError(f"{file}: no tune X:{number}, and only {len(tunes)} tune(s) to count")
+
+
+def _write_svg_pages(abc: str, out: Path) -> list[Path]:
+    """OUT.svg for page 1, OUT-2.svg, OUT-3.svg, ... for the next pages."""
+    from workbench.notation.convert import ConversionError, write_bytes_atomically
+    from workbench.notation.render import render_svg_once
+
+    result = render_svg_once(abc)
+    if result.error is not None:
+        raise ConversionError(result.error)
+    paths = []
+    for n, svg in enumerate(result.pages, 1):
+        path = out if n == 1 else out.with_name(f"{out.stem}-{n}{out.suffix}")
+        paths.append(write_bytes_atomically(path, svg.encode("utf-8")))
+    return paths
+
+
+def _render_writers() -> dict[str, Any]:
+    """`render`'s outputs: option name -> writer(abc, path) returning the files it wrote.
+
+    A new output format is one entry here and one option in the parser's output group.
+    """
+    from workbench.notation.convert import write_midi, write_musicxml
+
+    return {
+        "midi": lambda abc, path: [write_midi(abc, path)],
+        "musicxml": lambda abc, path: [write_musicxml(abc, path)],
+        "svg": _write_svg_pages,
+    }
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from workbench.notation.convert import ConversionError
+
+    writers = _render_writers()
+    wanted = [(name, Path(getattr(args, name))) for name in writers if getattr(args, name)]
+    if not wanted:
+        options = ", ".join(f"--{name}" for name in writers)
+        raise UsageError(f"give at least one output ({options})")
+    abc = _pick_tune(args.file, args.tune)
+    status = 0
+    for name, path in wanted:  # one output failing does not stop the others
+        try:
+            for written in writers[name](abc, path):
+                print(written)
+        except ConversionError as exc:
+            _err(f"{args.file}: no {name} written: {exc}")
+            status = 1
+        except OSError as exc:
+            _err(f"{path}: {exc.strerror or exc}")
+            status = 1
+    return status
 
 
 # -- corpus --------------------------------------------------------------------------------
@@ -387,6 +481,36 @@ def cmd_corpus_stats(args: argparse.Namespace) -> int:
                     print(f"  {p}")
             else:
                 print(f"{key}: {value}")
+    return 0
+
+
+# -- activations ---------------------------------------------------------------------------
+
+
+def cmd_activations(args: argparse.Namespace) -> int:
+    from models.activations import capture
+    from models.checkpoint import load_checkpoint
+    from models.device import resolve_device
+    from models.errors import DataError
+    from workbench.corpus import load
+
+    result = load([args.file])
+    tunes = result.tunes
+    if not tunes:
+        reason = f" ({result.problems[0]})" if result.problems else ""
+        raise DataError(f"{args.file}: no tune to read{reason}")
+    if not 1 <= args.tune <= len(tunes):
+        raise DataError(f"{args.file}: --tune {args.tune} is out of range (1 to {len(tunes)})")
+    text = tunes[args.tune - 1].text
+    ckpt = load_checkpoint(args.checkpoint)
+    device = resolve_device(args.device)
+    unknown = ckpt.tokenizer.unknown_chars([text])
+    if unknown:
+        _warn("characters the model never saw count as <unk>: " + " ".join(map(repr, unknown)))
+    acts = capture(ckpt.build_model(device), ckpt.tokenizer, text, device=device)
+    acts.save_npz(args.out)
+    shapes = ", ".join(f"{k} {v.shape[0]}x{v.shape[1]}" for k, v in acts.arrays.items())
+    print(f"wrote {args.out}: {len(text)} characters; {shapes}")
     return 0
 
 
@@ -517,7 +641,37 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--max-chars", type=int, default=2000, metavar="N")
     gen.add_argument("--seed", type=int, metavar="S")
     gen.add_argument("--device", default="auto")
+    gen.add_argument(
+        "--midi", action="store_true", help="also write tune_NNN.mid beside each tune_NNN.abc"
+    )
+    gen.add_argument(
+        "--meter-aware",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="mask characters that would overfill a bar under the tune's M:/L: and force a bar "
+        "line when a bar is full, so every bar fits (default: on)",
+    )
     gen.set_defaults(func=cmd_generate)
+
+    r = sub.add_parser(
+        "render",
+        help="convert a tune to MIDI, MusicXML or SVG",
+        description="Convert one tune of FILE (an .abc file) to a standard MIDI file and "
+        "MusicXML (through music21) or engrave it as SVG (through verovio; page 1 in OUT.svg, "
+        "page 2 in OUT-2.svg, ...). Give at least one output.",
+    )
+    r.add_argument("file", metavar="FILE")
+    r.add_argument(
+        "--tune",
+        type=int,
+        metavar="N",
+        help="the tune with X:N, else the N-th tune of FILE (from 1); default: the first",
+    )
+    out = r.add_argument_group("outputs")
+    out.add_argument("--midi", metavar="OUT.mid")
+    out.add_argument("--musicxml", metavar="OUT.musicxml")
+    out.add_argument("--svg", metavar="OUT.svg")
+    r.set_defaults(func=cmd_render)
 
     c = sub.add_parser("corpus", help="built-in collections and data statistics")
     csub = c.add_subparsers(dest="corpus_command", required=True, metavar="ACTION")
@@ -533,6 +687,21 @@ def build_parser() -> argparse.ArgumentParser:
     cs.add_argument("data", nargs="+", metavar="DATA")
     cs.add_argument("--json", action="store_true")
     cs.set_defaults(func=cmd_corpus_stats)
+
+    a = sub.add_parser(
+        "activations",
+        help="record a checkpoint's neuron activations over a tune",
+        description="Run one tune of FILE (an .abc or <start>/<end> .txt file) through CKPT "
+        "and save every layer's hidden (and LSTM cell) state per character, the "
+        "next-character probabilities, the text and the vocabulary to an .npz file "
+        "(arrays layer0.hidden, layer0.cell, ..., probs; numpy.load(allow_pickle=False)).",
+    )
+    a.add_argument("checkpoint", metavar="CKPT")
+    a.add_argument("file", metavar="FILE")
+    a.add_argument("--out", required=True, metavar="NPZ")
+    a.add_argument("--tune", type=int, default=1, metavar="N", help="which tune of FILE (from 1)")
+    a.add_argument("--device", default="cpu")
+    a.set_defaults(func=cmd_activations)
 
     gui = sub.add_parser("gui", help="open the workbench window")
     gui.set_defaults(func=cmd_gui)

@@ -29,10 +29,14 @@ def make_window(qtbot, settings, tmp_path) -> MainWindow:
 def test_every_pane_has_a_dock(qtbot, settings, tmp_path):
     window = make_window(qtbot, settings, tmp_path)
     names = {d.objectName() for d in window.findChildren(QDockWidget)}
-    assert names == {f"{key}_pane" for key, _, _ in PANES}
+    assert names == {f"{key}_pane" for key, _ in PANES}
     assert window.docks["dataset"].widget().widget().objectName() == "DatasetPane"
     assert window.docks["training"].widget().widget().objectName() == "TrainingPane"
     assert window.docks["runs"].widget().widget().objectName() == "RunHistoryWidget"
+    assert window.docks["editor"].widget().widget() is window.editor_pane
+    assert window.docks["generation"].widget().widget() is window.generation_pane
+    assert window.docks["playback"].widget().widget() is window.playback_pane
+    assert window.docks["neurons"].widget().widget() is window.neurons_pane
     assert window.grab().toImage().width() > 0
 
 
@@ -192,3 +196,20 @@ def test_a_sweep_overlays_its_runs(qtbot, settings, tmp_path):
     checked = window.run_history.checked_runs()
     assert [p.name for p in checked] == ["sweep-hidden-16", "sweep-hidden-24", "sweep-hidden-32"]
     assert len(window.run_history.plotted_curves()) == 3
+
+
+def test_requests_bring_the_serving_pane_to_the_front(qtbot, settings, tmp_path):
+    from workbench.session import PlayRequest
+
+    window = make_window(qtbot, settings, tmp_path)
+    tune = "X:1\nT:Test\nM:4/4\nL:1/8\nK:D\nDEFG ABcd|\n"
+    window.docks["dataset"].raise_()
+    window.session.prompt = tune
+    qtbot.waitUntil(lambda: window.editor_pane.text() == tune)
+    assert not window.docks["editor"].visibleRegion().isEmpty()
+    window.docks["training"].raise_()
+    window.session.request_inspect(tune)
+    assert not window.docks["neurons"].visibleRegion().isEmpty()
+    window.docks["generation"].raise_()
+    window.session.request_play(PlayRequest("Test", abc=tune))
+    assert not window.docks["playback"].visibleRegion().isEmpty()

@@ -1,8 +1,8 @@
 """The main window: one dock per pane, menus, shortcuts, status bar, saved layout.
 
-The window only wires: panes get the shared `Session` and talk through it. Panes of later
-issues (Editor, Generation, Playback, Neurons) hold a placeholder until they land, so the layout
-and the object names saved layouts rely on are stable from the start.
+The window only wires: panes get the shared `Session` and talk through it (a corpus or generated
+tune opens in the Editor, anything plays in Playback, any text opens in Neurons). Dock object
+names are stable, so saved layouts survive new versions.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QFrame,
-    QLabel,
     QMainWindow,
     QMessageBox,
     QScrollArea,
@@ -28,19 +27,23 @@ from workbench import __version__
 from workbench.runs import default_runs_root
 from workbench.session import Session
 from workbench.ui.panes.dataset_pane import DatasetPane
+from workbench.ui.panes.editor_pane import EditorPane
+from workbench.ui.panes.generation_pane import GenerationPane
+from workbench.ui.panes.neurons_pane import NeuronsPane
+from workbench.ui.panes.playback_pane import PlaybackPane
 from workbench.ui.panes.training_pane import TrainingPane
 from workbench.ui.widgets.run_history import RunHistoryWidget
 from workbench.ui.widgets.sweep_builder import SweepBuilderDialog
 
-# key, title, placeholder text (None: a real pane)
+# key, dock title
 PANES = (
-    ("dataset", "Dataset", None),
-    ("training", "Training", None),
-    ("runs", "Run history", None),
-    ("editor", "Editor", "The ABC editor arrives with the editor issue."),
-    ("generation", "Generation", "Sampling controls arrive with the generation issue."),
-    ("playback", "Playback", "Playback arrives with the playback issue."),
-    ("neurons", "Neurons", "The neuron viewer arrives with its issue."),
+    ("dataset", "Dataset"),
+    ("training", "Training"),
+    ("runs", "Run history"),
+    ("editor", "Editor"),
+    ("generation", "Generation"),
+    ("playback", "Playback"),
+    ("neurons", "Neurons"),
 )
 SETTINGS_VERSION = 1
 
@@ -64,6 +67,12 @@ class MainWindow(QMainWindow):
         self.dataset_pane = DatasetPane(self.session)
         self.training_pane = TrainingPane(self.session, runs_root=self.runs_root)
         self.run_history = RunHistoryWidget(self.runs_root)
+        self.editor_pane = EditorPane(self.session, settings=self.settings)
+        self.generation_pane = GenerationPane(
+            self.session, runs_root=self.runs_root, settings=self.settings
+        )
+        self.playback_pane = PlaybackPane(self.session)
+        self.neurons_pane = NeuronsPane(self.session)
         self.docks: dict[str, QDockWidget] = {}
         # Run directories of the sweep in progress (None: no sweep), overlaid in Run history.
         self._sweep_runs: list[Path] | None = None
@@ -71,10 +80,13 @@ class MainWindow(QMainWindow):
             "dataset": self.dataset_pane,
             "training": self.training_pane,
             "runs": self.run_history,
+            "editor": self.editor_pane,
+            "generation": self.generation_pane,
+            "playback": self.playback_pane,
+            "neurons": self.neurons_pane,
         }
-        for key, title, placeholder in PANES:
-            widget = widgets.get(key) or _placeholder(placeholder or "")
-            self.docks[key] = self._add_dock(key, title, widget)
+        for key, title in PANES:
+            self.docks[key] = self._add_dock(key, title, widgets[key])
         self._arrange_default()
         self._default_state = self.saveState(SETTINGS_VERSION)
         self._build_menus()
@@ -173,6 +185,12 @@ class MainWindow(QMainWindow):
         self.training_pane.status_changed.connect(status.showMessage)
         self.training_pane.running_changed.connect(self._on_training_running_changed)
         self.dataset_pane.status_reported.connect(status.showMessage)
+        self.playback_pane.status_reported.connect(status.showMessage)
+        self.neurons_pane.status_reported.connect(status.showMessage)
+        # A request from one pane brings the pane that serves it to the front.
+        self.session.prompt_changed.connect(lambda _: self.docks["editor"].raise_())
+        self.session.play_requested.connect(lambda _: self.docks["playback"].raise_())
+        self.session.inspect_requested.connect(lambda _: self.docks["neurons"].raise_())
 
     def _on_training_running_changed(self, running: bool) -> None:
         self.run_history.set_active_run(self.session.run if running else None)
@@ -292,6 +310,9 @@ class MainWindow(QMainWindow):
         s.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.editor_pane.confirm_close():  # unsaved ABC: save, discard or cancel
+            event.ignore()
+            return
         if self.training_pane.is_training():
             answer = QMessageBox.question(
                 self,
@@ -307,12 +328,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Stopping the training run…")
             self.training_pane.stop_and_wait(60.0)
         self.dataset_pane.shutdown()
+        for pane in (self.editor_pane, self.generation_pane, self.playback_pane, self.neurons_pane):
+            pane.shutdown()
         self.save_settings()
         event.accept()
-
-
-def _placeholder(text: str) -> QWidget:
-    label = QLabel(text)
-    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    label.setWordWrap(True)
-    return label

@@ -1,0 +1,208 @@
+"""Meter-aware decoding: what the constraint allows, and the property that every bar fits."""
+
+from __future__ import annotations
+
+import random
+import string
+
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from models.config import ModelConfig
+from models.networks import CharRNN
+from models.sample import SamplingParams, sample
+from models.tokenizer import SPECIALS, CharTokenizer
+from workbench.notation.meter import BarScanner, bar_lengths
+from workbench.notation.meter_aware import MeterAwareConstraint, meter_aware_constraint
+
+# Every printable ASCII character: the constraint must cope with all of them.
+TOKENIZER = CharTokenizer([*SPECIALS, *sorted(set(string.printable) - set("\r\x0b\x0c"))])
+HEADERS = [
+    "X:1\nM:4/4\nL:1/8\nK:G\n",
+    "X:1\nM:6/8\nL:1/8\nK:D\n",
+    "X:1\nM:3/4\nK:Am\n",
+    "X:1\nM:2/4\nK:C\n",  # L: 1/16 by default
+    "X:1\nM:C|\nL:1/4\nK:G\n",
+    "X:1\nM:9/8\nK:Edor\n",
+    "X:1\nM:5/8\nL:1/16\nK:G\n",
+    "X:1\nK:G\n",  # 4/4, 1/8
+]
+
+
+@pytest.fixture(scope="module")
+def con() -> MeterAwareConstraint:
+    return meter_aware_constraint(TOKENIZER)
+
+
+def allowed(con: MeterAwareConstraint, text: str) -> set[str] | None:
+    scanner = BarScanner()
+    scanner.feed_text(text)
+    result = con.allowed(scanner)
+    return None if result is None else set(result)
+
+
+H = "X:1\nM:4/4\nL:1/8\nK:G\n"
+
+
+def test_nothing_is_masked_in_the_header_or_in_free_meter(con):
+    assert allowed(con, "") is None
+    assert allowed(con, "X:1\nM:4/4\nK:G") is None  # the K: line is not finished
+    assert allowed(con, "X:1\nM:none\nK:G\nABCDEFGABC") is None
+
+
+def test_a_full_bar_forces_a_bar_line(con):
+    after = allowed(con, H + "ABcd efga")
+    assert after is not None
+    assert {"|", ":", " ", "\n", "<end>"} <= after
+    assert not after & set("ABCDEFGabcdefgz[(^_=")
+    # After `a` the bar is full: the note may not grow, but may shrink.
+    pending = allowed(con, H + "ABcd efg" + "a")
+    assert "2" not in pending and "/" in pending and "|" in pending
+
+
+def test_lengths_may_grow_only_while_they_fit(con):
+    after = allowed(con, H + "ABcd ef" + "g")  # 2/8 left
+    assert "2" in after and not {"3", "4", "6", "8"} & after
+    # > makes g 3/16 and the next note 1/16: fits; with one eighth left it would not.
+    assert ">" in after and "<" in after
+    assert ">" not in allowed(con, H + "ABcd efg" + "a")
+
+
+def test_a_note_too_long_for_what_is_left_must_shrink(con):
+    after = allowed(con, H + "ABcd efga/" + "b")  # 1/16 left, b is 1/8 so far
+    assert "/" in after
+    assert not after & {" ", "|", "\n", "<end>", "2", "A"}
+    assert allowed(con, H + "ABcd efga/" + "b/") >= {"|", " "}
+
+
+def test_short_bars_only_as_pickup_or_its_complement(con):
+    assert "|" in allowed(con, H + "A")  # a pickup of an eighth
+    assert "|" in allowed(con, H + "ABcd")  # half a bar
+    assert "|" not in allowed(con, H + "ABcde")  # more than half a bar: no pickup
+    assert "|" not in allowed(con, H + "ABcd efga|ABc")  # a short bar in mid-tune
+    assert "<end>" not in allowed(con, H + "ABcd efga|ABc")
+    jig = "X:1\nM:6/8\nL:1/8\nK:G\nD|GAB BAB|gdB G2"  # 5/8: the pickup's complement
+    after = allowed(con, jig)
+    assert {"|", ":", "<end>"} <= after
+    # A plain | would leave a short bar in mid-tune: it must become || or |] (or |:).
+    assert allowed(con, jig + "|") == {"|", "]", ":"}
+    assert "A" in allowed(con, jig + ":|")
+
+
+def test_fields_only_at_the_start_of_a_bar(con):
+    at_start = allowed(con, H + "ABcd efga|\n")
+    assert {"M", "K", "P", "w"} <= at_start
+    assert ":" in allowed(con, H + "ABcd efga|\nM")
+    mid_bar = allowed(con, H + "ABcd\n")
+    assert "w" not in mid_bar and "A" in mid_bar
+    assert ":" not in allowed(con, H + "ABcd\nT")  # T is a trill here, not a title
+
+
+def test_tuplets_must_fit_and_finish_in_their_bar(con):
+    assert "3" in allowed(con, H + "ABcd ef(")
+    assert "(" not in allowed(con, H + "ABcd efga")
+    inside = allowed(con, H + "ABcd ef(3ga")
+    assert "|" not in inside and "b" in inside
+
+
+def test_the_constraint_masks_logits_per_row(con):
+    texts = [H + "ABcd efga", "X:1\nT:"]
+    logits = torch.zeros(2, len(TOKENIZER))
+    out = con(logits, texts)
+    a = TOKENIZER.vocab.index("A")
+    bar = TOKENIZER.vocab.index("|")
+    assert out[0, a] == float("-inf") and out[0, bar] == 0.0
+    assert torch.isfinite(out[1]).all()  # the second row is still in its header
+
+
+def _random_model(seed: int) -> CharRNN:
+    """An untrained network with spiky random logits (the hardest case for the constraint),
+    nudged towards notes, lengths and bar lines so that its tunes have many bars."""
+    torch.manual_seed(seed)
+    model = CharRNN(ModelConfig(hidden=16, embedding=8, dropout=0.0), len(TOKENIZER))
+    with torch.no_grad():
+        model.head.weight.mul_(4.0)
+        for ch in "ABCDEFGabcdefg|2/ ":
+            model.head.bias[TOKENIZER.vocab.index(ch)] += 3.0
+    return model
+
+
+def _fits(text: str, capped: bool) -> bool:
+    bars = bar_lengths(text)
+    return all(bar.fits for bar in (bars[:-1] if capped else bars))
+
+
+MAX_CHARS = 250
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), header=st.sampled_from(HEADERS))
+def test_every_bar_of_every_sampled_tune_fits(seed, header):
+    model = _random_model(seed)
+    params = SamplingParams(temperature=1.0, max_chars=MAX_CHARS, seed=seed)
+    con = MeterAwareConstraint(TOKENIZER)
+    tunes = sample(model, TOKENIZER, header, 8, params, constraint=con)
+    for text in tunes:
+        capped = len(text) - len(header) >= MAX_CHARS
+        assert _fits(text, capped), text
+
+
+def test_without_the_constraint_most_bars_do_not_fit():
+    model = _random_model(1)
+    params = SamplingParams(temperature=1.0, max_chars=MAX_CHARS, seed=1)
+    header = HEADERS[0]
+    free = sample(model, TOKENIZER, header, 16, params)
+    bars = [bar for text in free for bar in bar_lengths(text)]
+    assert len(bars) >= 30
+    assert sum(bar.fits for bar in bars) / len(bars) < 0.5
+    assert sum(_fits(text, capped=False) for text in free) <= 8
+    con = MeterAwareConstraint(TOKENIZER)
+    kept = sample(model, TOKENIZER, header, 16, params, constraint=con)
+    bars = [bar for text in kept for bar in bar_lengths(text)]
+    assert len(bars) >= 30
+
+
+def test_one_constraint_serves_successive_calls():
+    model = _random_model(2)
+    params = SamplingParams(max_chars=120, seed=4)
+    con = MeterAwareConstraint(TOKENIZER)
+    first = sample(model, TOKENIZER, HEADERS[1], 4, params, constraint=con)
+    again = sample(model, TOKENIZER, HEADERS[1], 4, params, constraint=con)
+    con = MeterAwareConstraint(TOKENIZER)
+    fresh = sample(model, TOKENIZER, HEADERS[1], 4, params, constraint=con)
+    assert first == again == fresh
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 1_000_000), header=st.sampled_from(HEADERS))
+def test_random_walks_through_the_allowed_characters_fit(seed, header):
+    """Any path the constraint allows (here: random, biased to music) keeps every bar fitting,
+    and the constraint never leaves nothing to choose."""
+    rng = random.Random(seed)
+    con = _WALK_CON
+    scanner = BarScanner()
+    scanner.feed_text(header)
+    text = header
+    for _ in range(300):
+        choices = con.allowed(scanner)
+        if choices is None:  # nothing masked: free meter, say
+            choices = [c for c in TOKENIZER.vocab if c not in SPECIALS or c == "<end>"]
+        assert choices, text
+        weights = [
+            0.02 if c in '%"!' else 0.3 if c == "<end>" else 4 if c in "|/>(<[0123456789" else 1
+            for c in choices
+        ]
+        ch = rng.choices(choices, weights)[0]
+        if ch == "<end>":
+            break
+        text += ch
+        scanner.feed(ch)
+    else:
+        assert _fits(text, capped=True), text
+        return
+    assert _fits(text, capped=False), text
+
+
+_WALK_CON = MeterAwareConstraint(TOKENIZER)

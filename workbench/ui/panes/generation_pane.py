@@ -1,0 +1,538 @@
+"""The generation pane: choose a model and a prompt, set the sampling knobs, generate, stream.
+
+The chosen model is the session's checkpoint (the training pane and run history set it too);
+it is loaded on a worker thread and described in one line. The prompt comes from the editor's
+tune, its selection, or nothing, with the key and meter dropdowns written into its header; a
+read-only preview shows exactly what the model will continue. Generate samples on a worker
+thread and streams the characters into the live view in batches; Stop ends it at once and keeps
+what was sampled. Finished tunes go to the results list below. The knobs persist in QSettings.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QFontDatabase, QKeySequence, QShortcut, QShowEvent, QTextCursor
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from models.pretrained import default_checkpoint
+from workbench.generation import KEYS, METERS, GeneratedTune, build_prompt
+from workbench.runs import default_runs_root
+from workbench.session import Session
+from workbench.ui.widgets.generation_results import GenerationResults
+from workbench.ui.widgets.model_chooser import ModelChooser
+from workbench.ui.workers.generation_worker import (
+    GenerationOutcome,
+    GenerationRunner,
+    LoadedModel,
+    ModelLoader,
+    StreamChunk,
+)
+
+KEEP = "— keep —"
+SOURCES = (("tune", "Editor tune"), ("selection", "Editor selection"), ("empty", "Empty"))
+TEMP_STEP = 0.05
+TEMP_MIN, TEMP_MAX = 0.1, 2.0
+MAX_SEED = 2**31 - 1
+_AUTO = object()  # "the shipped model, if this build has one"
+
+
+def _slider_to_temperature(value: int) -> float:
+    return round(value * TEMP_STEP, 2)
+
+
+def _temperature_to_slider(temperature: float) -> int:
+    return round(temperature / TEMP_STEP)
+
+
+class GenerationPane(QWidget):
+    """Sampling from a chosen checkpoint with streamed output and a results list."""
+
+    generation_started = Signal()
+    # The outcome of each generation (stopped or not), after the results list has its tunes.
+    generation_finished = Signal(object)  # GenerationOutcome
+    first_char_shown = Signal(float)  # seconds from Generate to the first character on screen
+
+    def __init__(
+        self,
+        session: Session,
+        parent: QWidget | None = None,
+        runs_root: Path | None = None,
+        settings: QSettings | None = None,
+        default_model: Path | object | None = _AUTO,
+    ) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.settings = settings or QSettings()
+        default = default_checkpoint() if default_model is _AUTO else default_model
+        self.loaded: LoadedModel | None = None
+        self.last_outcome: GenerationOutcome | None = None
+        self.last_seed: int | None = None
+        self.first_char_latency: float | None = None
+        self._t0 = 0.0
+        self._live: list[str] = []  # generated text per variation of the running batch
+        self._prompt_used = ""
+        self._max_chars = 1
+
+        self.loader = ModelLoader(self)
+        self.runner = GenerationRunner(self)
+
+        # -- model
+        self.chooser = ModelChooser(
+            Path(runs_root) if runs_root else default_runs_root(), default, self
+        )
+        self.model_label = QLabel("No model chosen")
+        self.model_label.setWordWrap(True)
+        self.model_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        model_box = QGroupBox("Model")
+        model_layout = QVBoxLayout(model_box)
+        model_layout.addWidget(self.chooser)
+        model_layout.addWidget(self.model_label)
+
+        # -- prompt
+        self.source_combo = QComboBox()
+        for key, label in SOURCES:
+            self.source_combo.addItem(label, key)
+        self.key_combo = QComboBox()
+        self.key_combo.addItem(KEEP, None)
+        for key in KEYS:
+            self.key_combo.addItem(key, key)
+        self.meter_combo = QComboBox()
+        self.meter_combo.addItem(KEEP, None)
+        for meter in METERS:
+            self.meter_combo.addItem(meter, meter)
+        self.prompt_preview = QPlainTextEdit()
+        self.prompt_preview.setReadOnly(True)
+        self.prompt_preview.setPlaceholderText("(empty prompt: the model starts a tune itself)")
+        self.prompt_preview.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.prompt_preview.setMaximumHeight(90)
+        prompt_box = QGroupBox("Prompt")
+        prompt_form = QFormLayout(prompt_box)
+        row = QHBoxLayout()
+        row.addWidget(self.source_combo)
+        row.addWidget(QLabel("Key"))
+        row.addWidget(self.key_combo)
+        row.addWidget(QLabel("Meter"))
+        row.addWidget(self.meter_combo)
+        row.addStretch(1)
+        prompt_form.addRow("From", row)
+        prompt_form.addRow("Prompt", self.prompt_preview)
+
+        # -- sampling knobs
+        self.temp_slider = QSlider(Qt.Orientation.Horizontal)
+        self.temp_slider.setRange(
+            _temperature_to_slider(TEMP_MIN), _temperature_to_slider(TEMP_MAX)
+        )
+        self.temp_slider.setSingleStep(1)
+        self.temp_slider.setPageStep(4)
+        self.temp_label = QLabel()
+        self.temp_label.setMinimumWidth(40)
+        self.top_k_spin = QSpinBox()
+        self.top_k_spin.setRange(0, 1000)
+        self.top_k_spin.setSpecialValueText("off")
+        self.top_p_spin = QDoubleSpinBox()
+        self.top_p_spin.setRange(0.05, 1.0)
+        self.top_p_spin.setSingleStep(0.05)
+        self.top_p_spin.setDecimals(2)
+        self.top_p_spin.setToolTip("Nucleus sampling; 1.00 = off")
+        self.length_spin = QSpinBox()
+        self.length_spin.setRange(1, 100_000)
+        self.length_spin.setSingleStep(100)
+        self.length_spin.setSuffix(" chars")
+        self.num_spin = QSpinBox()
+        self.num_spin.setRange(1, 64)
+        self.seed_spin = QSpinBox()
+        self.seed_spin.setRange(0, MAX_SEED)
+        self.random_seed_check = QCheckBox("random")
+        self.seed_used_label = QLabel()
+        self.seed_used_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.meter_aware_check = QCheckBox("Meter-aware (bars always fit M:/L:)")
+        knobs_box = QGroupBox("Sampling")
+        knobs = QFormLayout(knobs_box)
+        temp_row = QHBoxLayout()
+        temp_row.addWidget(self.temp_slider, 1)
+        temp_row.addWidget(self.temp_label)
+        knobs.addRow("Temperature", temp_row)
+        kp_row = QHBoxLayout()
+        kp_row.addWidget(self.top_k_spin)
+        kp_row.addWidget(QLabel("Top-p"))
+        kp_row.addWidget(self.top_p_spin)
+        kp_row.addStretch(1)
+        knobs.addRow("Top-k", kp_row)
+        len_row = QHBoxLayout()
+        len_row.addWidget(self.length_spin)
+        len_row.addWidget(QLabel("Variations"))
+        len_row.addWidget(self.num_spin)
+        len_row.addStretch(1)
+        knobs.addRow("Length cap", len_row)
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(self.seed_spin)
+        seed_row.addWidget(self.random_seed_check)
+        seed_row.addWidget(self.seed_used_label, 1)
+        knobs.addRow("Seed", seed_row)
+        knobs.addRow("", self.meter_aware_check)
+
+        # -- run
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.setDefault(True)
+        self.stop_button = QPushButton("Stop")
+        self.progress = QProgressBar()
+        self.progress.setFormat("%v / %m chars")
+        self.status_label = QLabel()
+        self.status_label.setWordWrap(True)
+        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.watch_spin = QSpinBox()
+        self.watch_spin.setRange(1, 1)
+        self.watch_spin.setPrefix("Watching variation ")
+        self.live_view = QPlainTextEdit()
+        self.live_view.setReadOnly(True)
+        self.live_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.live_view.setPlaceholderText("Generated text appears here as it is sampled")
+        run_row = QHBoxLayout()
+        run_row.addWidget(self.generate_button)
+        run_row.addWidget(self.stop_button)
+        run_row.addWidget(self.progress, 1)
+        run_row.addWidget(self.watch_spin)
+
+        self.results = GenerationResults(session, self)
+
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(model_box)
+        top_layout.addWidget(prompt_box)
+        top_layout.addWidget(knobs_box)
+        top_layout.addLayout(run_row)
+        top_layout.addWidget(self.status_label)
+        top_layout.addWidget(self.live_view, 1)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(top)
+        splitter.addWidget(self.results)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+        self._restore_settings()
+        self._wire()
+        if session.checkpoint is not None:
+            self._on_session_checkpoint_changed(session.checkpoint)
+        elif default is not None:
+            session.checkpoint = default  # the shipped model, ready to use
+        self._update_prompt_preview()
+        self._update_controls()
+
+    # -- wiring and settings ---------------------------------------------------------------
+
+    def _wire(self) -> None:
+        self.chooser.model_chosen.connect(self._on_chooser_model_chosen)
+        self.session.checkpoint_changed.connect(self._on_session_checkpoint_changed)
+        self.session.editor_tune_changed.connect(self._on_session_editor_tune_changed)
+        self.loader.loading.connect(self._on_loader_loading)
+        self.loader.loaded.connect(self._on_loader_loaded)
+        self.loader.failed.connect(self._on_loader_failed)
+        self.runner.streamed.connect(self._on_runner_streamed)
+        self.runner.completed.connect(self._on_runner_completed)
+        self.runner.failed.connect(self._on_runner_failed)
+        self.runner.finished.connect(self._on_runner_finished)
+        self.source_combo.currentIndexChanged.connect(self._on_prompt_setting_changed)
+        self.key_combo.currentIndexChanged.connect(self._on_prompt_setting_changed)
+        self.meter_combo.currentIndexChanged.connect(self._on_prompt_setting_changed)
+        self.temp_slider.valueChanged.connect(self._on_temp_slider_changed)
+        self.random_seed_check.toggled.connect(self._on_random_seed_toggled)
+        self.watch_spin.valueChanged.connect(self._on_watch_changed)
+        self.generate_button.clicked.connect(self.generate)
+        self.stop_button.clicked.connect(self.stop)
+        # Shortcuts press the buttons, so a disabled button ignores them too.
+        generate_key = QShortcut(QKeySequence("Ctrl+Return"), self)
+        generate_key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        generate_key.activated.connect(self.generate_button.click)
+        stop_key = QShortcut(QKeySequence("Ctrl+."), self)
+        stop_key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        stop_key.activated.connect(self.stop_button.click)
+        self.generate_button.setToolTip("Generate (Ctrl+Enter)")
+        self.stop_button.setToolTip("Stop now, keeping what was generated (Ctrl+.)")
+        for signal in (
+            self.top_k_spin.valueChanged,
+            self.top_p_spin.valueChanged,
+            self.length_spin.valueChanged,
+            self.num_spin.valueChanged,
+            self.seed_spin.valueChanged,
+            self.meter_aware_check.toggled,
+        ):
+            signal.connect(self._save_settings)
+
+    def _restore_settings(self) -> None:
+        s = self.settings
+        s.beginGroup("generation")
+        try:
+            temperature = float(s.value("temperature", 1.0))
+            self.temp_slider.setValue(_temperature_to_slider(temperature))
+            self.top_k_spin.setValue(int(s.value("top_k", 0)))
+            self.top_p_spin.setValue(float(s.value("top_p", 1.0)))
+            self.length_spin.setValue(int(s.value("max_chars", 1000)))
+            self.num_spin.setValue(int(s.value("variations", 4)))
+            self.seed_spin.setValue(int(s.value("seed", 1234)))
+            self.random_seed_check.setChecked(_bool(s.value("random_seed", True)))
+            self.meter_aware_check.setChecked(_bool(s.value("meter_aware", True)))
+            for combo, name in (
+                (self.source_combo, "source"),
+                (self.key_combo, "key"),
+                (self.meter_combo, "meter"),
+            ):
+                index = combo.findData(s.value(name))
+                if index >= 0:
+                    combo.setCurrentIndex(index)
+        except (TypeError, ValueError):  # a hand-edited settings file: keep the defaults
+            pass
+        finally:
+            s.endGroup()
+        self.seed_spin.setEnabled(not self.random_seed_check.isChecked())
+        self._on_temp_slider_changed(self.temp_slider.value())
+
+    def _save_settings(self) -> None:
+        s = self.settings
+        s.beginGroup("generation")
+        s.setValue("temperature", self.temperature())
+        s.setValue("top_k", self.top_k_spin.value())
+        s.setValue("top_p", self.top_p_spin.value())
+        s.setValue("max_chars", self.length_spin.value())
+        s.setValue("variations", self.num_spin.value())
+        s.setValue("seed", self.seed_spin.value())
+        s.setValue("random_seed", self.random_seed_check.isChecked())
+        s.setValue("meter_aware", self.meter_aware_check.isChecked())
+        s.setValue("source", self.source_combo.currentData())
+        s.setValue("key", self.key_combo.currentData() or "")
+        s.setValue("meter", self.meter_combo.currentData() or "")
+        s.endGroup()
+
+    # -- model -----------------------------------------------------------------------------
+
+    def _on_chooser_model_chosen(self, path: Path) -> None:
+        if path == self.session.checkpoint:
+            self.loader.load(path)  # chosen again: reload if the file changed
+        else:
+            self.session.checkpoint = path
+
+    def _on_session_checkpoint_changed(self, path: Path | None) -> None:
+        self.chooser.set_current(path)
+        if path is None:
+            self.loaded = None
+            self.model_label.setText("No model chosen")
+            self._update_controls()
+        else:
+            self.loader.load(Path(path))
+
+    def _on_loader_loading(self, path: Path) -> None:
+        self.loaded = None
+        self.model_label.setText(f"Loading {path.name}…")
+        self._update_controls()
+
+    def _on_loader_loaded(self, loaded: LoadedModel) -> None:
+        self.loaded = loaded
+        self.model_label.setText(f"{loaded.description}\n{loaded.path}")
+        self.model_label.setStyleSheet("")
+        self._update_controls()
+
+    def _on_loader_failed(self, path: Path, message: str) -> None:
+        self.loaded = None
+        self.model_label.setText(f"Cannot use this model: {message}")
+        self.model_label.setStyleSheet("color: #b00020;")
+        self._update_controls()
+
+    # -- prompt ----------------------------------------------------------------------------
+
+    def prompt_source_text(self) -> str:
+        source = self.source_combo.currentData()
+        if source == "tune":
+            return self.session.editor_tune
+        if source == "selection":
+            return self.session.editor_selection
+        return ""
+
+    def prompt(self) -> str:
+        """The exact text sampling will continue."""
+        return build_prompt(
+            self.prompt_source_text(),
+            key=self.key_combo.currentData(),
+            meter=self.meter_combo.currentData(),
+        )
+
+    def _update_prompt_preview(self) -> None:
+        self.prompt_preview.setPlainText(self.prompt())
+
+    def _on_prompt_setting_changed(self) -> None:
+        self._update_prompt_preview()
+        self._save_settings()
+
+    def _on_session_editor_tune_changed(self, _text: str) -> None:
+        self._update_prompt_preview()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        # The editor's selection has no change signal: read it whenever the pane is shown.
+        self._update_prompt_preview()
+        super().showEvent(event)
+
+    # -- knobs -----------------------------------------------------------------------------
+
+    def temperature(self) -> float:
+        return _slider_to_temperature(self.temp_slider.value())
+
+    def _on_temp_slider_changed(self, value: int) -> None:
+        self.temp_label.setText(f"{_slider_to_temperature(value):.2f}")
+        self._save_settings()
+
+    def _on_random_seed_toggled(self, checked: bool) -> None:
+        self.seed_spin.setEnabled(not checked)
+        self._save_settings()
+
+    def sampling_params(self, seed: int):  # -> models.sample.SamplingParams
+        # torch is already imported here: Generate is enabled only once a model has loaded.
+        from models.sample import SamplingParams
+
+        return SamplingParams(
+            temperature=self.temperature(),
+            top_k=self.top_k_spin.value(),
+            top_p=self.top_p_spin.value(),
+            max_chars=self.length_spin.value(),
+            seed=seed,
+        )
+
+    # -- generating ------------------------------------------------------------------------
+
+    def is_running(self) -> bool:
+        return self.runner.is_running()
+
+    def _update_controls(self) -> None:
+        running = self.runner.is_running()
+        self.generate_button.setEnabled(self.loaded is not None and not running)
+        self.stop_button.setEnabled(running)
+        self.chooser.setEnabled(not running)
+
+    def generate(self) -> bool:
+        """Start sampling with the current settings; False when it cannot start."""
+        if self.loaded is None or self.runner.is_running():
+            return False
+        self._t0 = time.perf_counter()
+        self.first_char_latency = None
+        if self.random_seed_check.isChecked():
+            seed = random.randrange(MAX_SEED)
+            # Shown in the (disabled) spin box too: untick "random" to sample the same again.
+            self.seed_spin.blockSignals(True)
+            self.seed_spin.setValue(seed)
+            self.seed_spin.blockSignals(False)
+        else:
+            seed = self.seed_spin.value()
+        self.last_seed = seed
+        self.seed_used_label.setText(f"used: {seed}")
+        prompt = self.prompt()
+        self.prompt_preview.setPlainText(prompt)
+        num = self.num_spin.value()
+        self._prompt_used = prompt
+        self._live = [""] * num
+        self._max_chars = self.length_spin.value()
+        self.watch_spin.setRange(1, num)
+        self.live_view.setPlainText(prompt)
+        self.progress.setRange(0, self._max_chars)
+        self.progress.setValue(0)
+        self.status_label.setStyleSheet("")
+        self.status_label.setText(f"Generating {num} variation{'s' if num > 1 else ''}…")
+        self.runner.start(
+            self.loaded,
+            prompt,
+            num,
+            self.sampling_params(seed),
+            meter_aware=self.meter_aware_check.isChecked(),
+            t0=self._t0,
+        )
+        # music21 checks of earlier results hold the GIL for ~100 ms each: not while streaming.
+        self.results.pause_checks(True)
+        self._update_controls()
+        self.generation_started.emit()
+        return True
+
+    def stop(self) -> None:
+        self.runner.stop()
+
+    def _on_runner_streamed(self, chunk: StreamChunk) -> None:
+        watched = self.watch_spin.value() - 1
+        for index, piece in chunk.pieces.items():
+            self._live[index] += piece
+        if watched in chunk.pieces:
+            cursor = self.live_view.textCursor()
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            cursor.insertText(chunk.pieces[watched])
+            self.live_view.setTextCursor(cursor)
+            self.live_view.ensureCursorVisible()
+            if self.first_char_latency is None:
+                self.first_char_latency = time.perf_counter() - self._t0
+                self.first_char_shown.emit(self.first_char_latency)
+        self.progress.setValue(min(chunk.steps, self._max_chars))
+
+    def _on_watch_changed(self, value: int) -> None:
+        if 0 < value <= len(self._live):
+            self.live_view.setPlainText(self._prompt_used + self._live[value - 1])
+            self.live_view.moveCursor(QTextCursor.MoveOperation.End)
+
+    def _on_runner_completed(self, outcome: GenerationOutcome) -> None:
+        self.last_outcome = outcome
+        model = outcome.model_path.name
+        tunes = [
+            GeneratedTune.make(
+                text,
+                prompt=outcome.prompt,
+                seed=outcome.params.seed,
+                index=i,
+                temperature=outcome.params.temperature,
+                model=model,
+            )
+            for i, text in enumerate(outcome.texts)
+            # A tune stopped before its first character is no result.
+            if len(text) > len(outcome.prompt)
+        ]
+        self.results.add_tunes(tunes)
+        how = "Stopped" if outcome.stopped else "Done"
+        self.status_label.setText(
+            f"{how}: {len(tunes)} tune{'s' if len(tunes) != 1 else ''}, "
+            f"{outcome.stats.get('chars', 0):,.0f} chars in {outcome.elapsed:.1f} s "
+            f"({outcome.stats.get('chars_per_s', 0):,.0f} chars/s), seed {outcome.params.seed}"
+        )
+        self.generation_finished.emit(outcome)
+
+    def _on_runner_finished(self) -> None:
+        self.results.pause_checks(False)
+        self._update_controls()
+
+    def _on_runner_failed(self, message: str) -> None:
+        self.status_label.setStyleSheet("color: #b00020;")
+        self.status_label.setText(f"Generation failed: {message}")
+
+    def shutdown(self) -> None:
+        """Stop sampling and wait for every worker thread (before the app quits)."""
+        self.runner.shutdown()
+        self.loader.shutdown()
+        self.results.shutdown()
+
+
+def _bool(value: object) -> bool:
+    # QSettings' ini format hands booleans back as the strings "true"/"false".
+    if isinstance(value, str):
+        return value.lower() in ("true", "1", "yes")
+    return bool(value)

@@ -1,0 +1,367 @@
+"""The list of generated tunes: summary, validity badges, actions and export.
+
+Each row shows a tune's title, key, meter, bar count and two badges: whether its bars fit the
+meter (`tune_info`, fast, computed when the row is added) and whether music21 parses it
+(`parses_in_music21`, ~100 ms a tune, checked on a worker thread and filled in when ready).
+Selecting a row shows its text. The actions talk to the rest of the app through the session:
+Send to editor sets `session.prompt`, Play asks for playback, Inspect opens the neuron viewer.
+Exports run on a worker thread and end with a summary of what was written and what failed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.generation import (
+    ExportSummary,
+    GeneratedTune,
+    export_choices,
+    export_generated,
+    parse_problem,
+)
+from workbench.session import PlayRequest, Session
+from workbench.ui.widgets.compare_dialog import CompareDialog
+from workbench.ui.workers.generation_worker import TaskRunner
+
+COL_KEEP, COL_TITLE, COL_KEY, COL_METER, COL_BARS, COL_VALID = range(6)
+HEADERS = ("★", "Title", "Key", "Meter", "Bars", "Valid")
+SCOPES = (("selected", "Selected tunes"), ("kept", "Kept tunes"), ("all", "All tunes"))
+_UID = Qt.ItemDataRole.UserRole
+
+
+def _check_parse(text: str) -> str:
+    """ "" when music21 reads `text`, else its one-line reason (worker thread)."""
+    from workbench.notation.tune_info import parses_in_music21
+
+    return parses_in_music21(text) or ""
+
+
+def badge(tune: GeneratedTune) -> tuple[str, str]:
+    """The validity column's text and tooltip for `tune`."""
+    s = tune.summary
+    if s.bars_fit:
+        bars, bars_tip = "✓ bars", "every bar fits the meter"
+    else:
+        shown = ", ".join(str(b) for b in s.misfit_bars[:8])
+        bars, bars_tip = "✗ bars", f"bars that do not fit the meter: {shown}"
+    if tune.parse_error is None:
+        parse, parse_tip = "… parse", "music21 check running"
+    elif tune.parse_error == "":
+        parse, parse_tip = "✓ parse", "music21 reads it"
+    else:
+        parse, parse_tip = "✗ parse", f"music21: {tune.parse_error}"
+    return f"{bars} · {parse}", f"{bars_tip}\n{parse_tip}"
+
+
+class GenerationResults(QWidget):
+    """Generated tunes, newest last; keeps, discards, compares, sends and exports them."""
+
+    export_finished = Signal(object)  # ExportSummary
+    export_failed = Signal(str)
+    parse_checked = Signal(int)  # uid of the tune whose music21 check just finished
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self._tunes: dict[int, GeneratedTune] = {}
+        self._items: dict[int, QTreeWidgetItem] = {}
+        self._checker = TaskRunner(self)
+        self._exporter = TaskRunner(self)
+        self.compare_dialog: CompareDialog | None = None
+        self.last_export: ExportSummary | None = None
+
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(list(HEADERS))
+        self.tree.setRootIsDecorated(False)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(COL_TITLE, QHeaderView.ResizeMode.Stretch)
+        for col in (COL_KEEP, COL_KEY, COL_METER, COL_BARS, COL_VALID):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.text_view = QPlainTextEdit()
+        self.text_view.setReadOnly(True)
+        self.text_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.text_view.setPlaceholderText("Select a tune to read it")
+
+        self.send_button = QPushButton("Send to editor")
+        self.play_button = QPushButton("Play")
+        self.inspect_button = QPushButton("Inspect neurons")
+        self.compare_button = QPushButton("Compare…")
+        self.compare_button.setToolTip("Select two tunes to compare them side by side")
+        self.keep_button = QPushButton("Keep ★")
+        self.keep_button.setToolTip("Keep or un-keep the selected tunes")
+        self.discard_button = QPushButton("Discard")
+        self.discard_unkept_button = QPushButton("Discard all not kept")
+        self.scope_combo = QComboBox()
+        for key, label in SCOPES:
+            self.scope_combo.addItem(label, key)
+        self.format_combo = QComboBox()
+        for choice in export_choices():
+            self.format_combo.addItem(choice.label, choice.fmt)
+        self.export_button = QPushButton("Export…")
+        self.status_label = QLabel()
+        self.status_label.setWordWrap(True)
+        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        actions = QHBoxLayout()
+        for button in (
+            self.send_button,
+            self.play_button,
+            self.inspect_button,
+            self.compare_button,
+            self.keep_button,
+            self.discard_button,
+            self.discard_unkept_button,
+        ):
+            actions.addWidget(button)
+        actions.addStretch(1)
+        export_row = QHBoxLayout()
+        export_row.addWidget(QLabel("Export"))
+        export_row.addWidget(self.scope_combo)
+        export_row.addWidget(QLabel("as"))
+        export_row.addWidget(self.format_combo)
+        export_row.addWidget(self.export_button)
+        export_row.addStretch(1)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.tree)
+        splitter.addWidget(self.text_view)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter, 1)
+        layout.addLayout(actions)
+        layout.addLayout(export_row)
+        layout.addWidget(self.status_label)
+
+        self.tree.itemSelectionChanged.connect(self._on_tree_selection_changed)
+        self.send_button.clicked.connect(self._on_send_clicked)
+        self.play_button.clicked.connect(self._on_play_clicked)
+        self.inspect_button.clicked.connect(self._on_inspect_clicked)
+        self.compare_button.clicked.connect(self.compare_selected)
+        self.keep_button.clicked.connect(self._on_keep_clicked)
+        self.discard_button.clicked.connect(self.discard_selected)
+        self.discard_unkept_button.clicked.connect(self.discard_unkept)
+        self.export_button.clicked.connect(self._on_export_clicked)
+        self._exporter.idle.connect(self._update_buttons)
+        self._update_buttons()
+
+    # -- contents ----------------------------------------------------------------------------
+
+    def tunes(self) -> list[GeneratedTune]:
+        """Every tune in the list, in list order."""
+        order = [self.tree.topLevelItem(i).data(COL_KEEP, _UID) for i in range(self.count())]
+        return [self._tunes[uid] for uid in order]
+
+    def count(self) -> int:
+        return self.tree.topLevelItemCount()
+
+    def selected_tunes(self) -> list[GeneratedTune]:
+        rows = sorted(self.tree.indexOfTopLevelItem(item) for item in self.tree.selectedItems())
+        return [self._tunes[self.tree.topLevelItem(r).data(COL_KEEP, _UID)] for r in rows]
+
+    def add_tunes(self, tunes: list[GeneratedTune]) -> None:
+        """Append `tunes` and queue their music21 checks."""
+        for tune in tunes:
+            self._tunes[tune.uid] = tune
+            item = QTreeWidgetItem()
+            item.setData(COL_KEEP, _UID, tune.uid)
+            self._items[tune.uid] = item
+            self._fill(item, tune)
+            self.tree.addTopLevelItem(item)
+            self._checker.submit(
+                lambda text=tune.text: parse_problem(text),
+                lambda error, uid=tune.uid: self._on_parse_checked(uid, error),
+                lambda message, uid=tune.uid: self._on_parse_checked(uid, message),
+            )
+        self._update_buttons()
+
+    def select(self, rows: list[int]) -> None:
+        self.tree.clearSelection()
+        if rows:
+            # NoUpdate: making an item current must not replace the selection with it alone.
+            no_update = QItemSelectionModel.SelectionFlag.NoUpdate
+            self.tree.setCurrentItem(self.tree.topLevelItem(rows[-1]), 0, no_update)
+        for r in rows:
+            self.tree.topLevelItem(r).setSelected(True)
+
+    def pause_checks(self, paused: bool) -> None:
+        """Hold the music21 checks back (while sampling: they would compete for the GIL)."""
+        self._checker.set_paused(paused)
+
+    def wait_checks(self, timeout_ms: int = 60_000) -> bool:
+        """Block until the queued music21 checks are done (tests, benchmarks)."""
+        return self._checker.wait_idle(timeout_ms)
+
+    def _fill(self, item: QTreeWidgetItem, tune: GeneratedTune) -> None:
+        s = tune.summary
+        item.setText(COL_KEEP, "★" if tune.kept else "")
+        item.setText(COL_TITLE, tune.title)
+        item.setText(COL_KEY, s.key)
+        item.setText(COL_METER, s.meter)
+        item.setText(COL_BARS, str(s.bars))
+        text, tip = badge(tune)
+        item.setText(COL_VALID, text)
+        item.setToolTip(COL_VALID, tip)
+        item.setToolTip(COL_TITLE, f"seed {tune.seed}, variation {tune.index + 1}")
+
+    def _on_parse_checked(self, uid: int, error: str) -> None:
+        tune = self._tunes.get(uid)
+        if tune is None:  # discarded while it was checked
+            return
+        tune.parse_error = error
+        self._fill(self._items[uid], tune)
+        self.parse_checked.emit(uid)
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def _current(self) -> GeneratedTune | None:
+        selected = self.selected_tunes()
+        return selected[0] if len(selected) == 1 else None
+
+    def _update_buttons(self) -> None:
+        selected = self.selected_tunes()
+        one = len(selected) == 1
+        for button in (self.send_button, self.play_button, self.inspect_button):
+            button.setEnabled(one)
+        self.compare_button.setEnabled(len(selected) == 2)
+        self.keep_button.setEnabled(bool(selected))
+        self.discard_button.setEnabled(bool(selected))
+        self.discard_unkept_button.setEnabled(any(not t.kept for t in self._tunes.values()))
+        self.export_button.setEnabled(bool(self._tunes) and not self._exporter.is_busy())
+
+    def _on_tree_selection_changed(self) -> None:
+        tune = self._current()
+        self.text_view.setPlainText(tune.text if tune else "")
+        self._update_buttons()
+
+    def _on_send_clicked(self) -> None:
+        if (tune := self._current()) is not None:
+            self.session.prompt = tune.text
+
+    def _on_play_clicked(self) -> None:
+        if (tune := self._current()) is not None:
+            self.session.request_play(PlayRequest(tune.title, abc=tune.text))
+
+    def _on_inspect_clicked(self) -> None:
+        if (tune := self._current()) is not None:
+            self.session.request_inspect(tune.text)
+
+    def compare_selected(self) -> CompareDialog | None:
+        selected = self.selected_tunes()
+        if len(selected) != 2:
+            return None
+        if self.compare_dialog is not None:
+            self.compare_dialog.done(0)
+        self.compare_dialog = CompareDialog(selected[0], selected[1], self)
+        self.compare_dialog.show()
+        return self.compare_dialog
+
+    def _on_keep_clicked(self) -> None:
+        selected = self.selected_tunes()
+        # Like a star toggle: keep them all unless all are kept already.
+        keep = not all(t.kept for t in selected)
+        for tune in selected:
+            self.set_kept(tune, keep)
+
+    def set_kept(self, tune: GeneratedTune, kept: bool = True) -> None:
+        tune.kept = kept
+        self._fill(self._items[tune.uid], tune)
+        self._update_buttons()
+
+    def discard(self, tunes: list[GeneratedTune]) -> None:
+        for tune in tunes:
+            item = self._items.pop(tune.uid, None)
+            self._tunes.pop(tune.uid, None)
+            if item is not None:
+                self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(item))
+        self._update_buttons()
+
+    def discard_selected(self) -> None:
+        self.discard(self.selected_tunes())
+
+    def discard_unkept(self) -> None:
+        self.discard([t for t in self._tunes.values() if not t.kept])
+
+    # -- export ------------------------------------------------------------------------------
+
+    def scope_tunes(self, scope: str) -> list[GeneratedTune]:
+        if scope == "selected":
+            return self.selected_tunes()
+        if scope == "kept":
+            return [t for t in self.tunes() if t.kept]
+        return self.tunes()
+
+    def export(self, tunes: list[GeneratedTune], destination: Path, fmt: str) -> bool:
+        """Export `tunes` to `destination` on a worker thread; False if there is nothing to do.
+
+        `export_finished(ExportSummary)` or `export_failed(message)` follows.
+        """
+        if not tunes:
+            self.status_label.setText("Nothing to export: no tunes in that choice.")
+            return False
+        texts = [t.text for t in tunes]
+        self.status_label.setText(f"Exporting {len(texts)} tunes…")
+        self._exporter.submit(
+            lambda: export_generated(texts, Path(destination), fmt),
+            self._on_exported,
+            self._on_export_failed,
+        )
+        self._update_buttons()
+        return True
+
+    def wait_export(self, timeout_ms: int = 60_000) -> bool:
+        return self._exporter.wait_idle(timeout_ms)
+
+    def _on_export_clicked(self) -> None:
+        tunes = self.scope_tunes(self.scope_combo.currentData())
+        if not tunes:
+            self.status_label.setText("Nothing to export: no tunes in that choice.")
+            return
+        fmt = self.format_combo.currentData()
+        choice = next(c for c in export_choices() if c.fmt == fmt)
+        if choice.to_file:
+            name, _ = QFileDialog.getSaveFileName(
+                self, "Export tunebook", "tunes.abc", "ABC files (*.abc)"
+            )
+        else:
+            name = QFileDialog.getExistingDirectory(self, f"Export as {choice.label} into")
+        if name:
+            self.export(tunes, Path(name), fmt)
+
+    def _on_exported(self, summary: ExportSummary) -> None:
+        self.last_export = summary
+        self.status_label.setText(summary.text())
+        self._update_buttons()
+        self.export_finished.emit(summary)
+
+    def _on_export_failed(self, message: str) -> None:
+        self.status_label.setText(f"Export failed: {message}")
+        self._update_buttons()
+        self.export_failed.emit(message)
+
+    def shutdown(self) -> None:
+        """Stop the background checks and wait for a running export (before the app quits)."""
+        if self.compare_dialog is not None:
+            self.compare_dialog.done(0)  # ends its score views' render processes
+            self.compare_dialog = None
+        self._checker.shutdown()
+        self._exporter.shutdown()

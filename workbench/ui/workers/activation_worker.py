@@ -1,0 +1,137 @@
+"""Activation capture on a worker thread: load a checkpoint, run a text through it.
+
+Loading a 2x512 checkpoint and capturing a long tune takes around a second on a small CPU, so
+it runs on a QThread with progress and a cancel honoured between layers (and every few hundred
+steps of the LSTM cell recurrence). The last model loaded is kept (keyed by path and mtime) so
+running another text through the same checkpoint skips the load.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from models.activations import CaptureCancelled, capture
+from models.errors import EngineError
+
+log = logging.getLogger(__name__)
+
+_live_threads: set[QThread] = set()
+
+
+class _ModelCache:
+    """The last (path, mtime) loaded and its network; touched by one worker thread at a time."""
+
+    def __init__(self) -> None:
+        self.key: tuple[str, float] | None = None
+        self.model = None
+        self.tokenizer = None
+        self.description = ""
+
+    def get(self, path: Path):
+        from models.checkpoint import load_checkpoint
+
+        key = (str(path), path.stat().st_mtime if path.exists() else 0.0)
+        if key != self.key:
+            ckpt = load_checkpoint(path)
+            self.model = ckpt.build_model("cpu")
+            self.tokenizer = ckpt.tokenizer
+            self.description = f"{path.name}: {ckpt.describe()}"
+            self.key = key
+        return self.model, self.tokenizer, self.description
+
+
+class _CaptureThread(QThread):
+    progressed = Signal(float, str)
+    captured = Signal(object, str)  # Activations, model description
+    cancelled = Signal()
+    failed = Signal(str)
+
+    def __init__(self, path: Path, text: str, cache: _ModelCache, stop: threading.Event) -> None:
+        super().__init__()
+        self._path, self._text, self._cache, self._stop = path, text, cache, stop
+
+    def run(self) -> None:
+        try:
+            self.progressed.emit(0.0, f"loading {self._path.name}")
+            model, tokenizer, description = self._cache.get(self._path)
+            if self._stop.is_set():
+                raise CaptureCancelled("cancelled")
+            acts = capture(
+                model,
+                tokenizer,
+                self._text,
+                progress=lambda f, what: self.progressed.emit(f, what),
+                should_stop=self._stop.is_set,
+            )
+        except CaptureCancelled:
+            self.cancelled.emit()
+        except EngineError as error:  # a bad checkpoint: the message names the file
+            self.failed.emit(str(error))
+        except OSError as error:
+            self.failed.emit(f"{self._path}: {error.strerror or error}")
+        except Exception as error:  # a bug: report it instead of losing it in the thread
+            log.exception("capture with %s failed", self._path)
+            self.failed.emit(f"unexpected error: {error}")
+        else:
+            self.captured.emit(acts, description)
+
+
+class ActivationWorker(QObject):
+    """Runs one capture at a time off the GUI thread.
+
+    ``start(path, text)`` begins; exactly one of ``captured``, ``cancelled`` or ``failed``
+    follows, then ``finished``. ``cancel()`` asks the running capture to stop.
+    """
+
+    progressed = Signal(float, str)  # fraction done, what runs now
+    captured = Signal(object, str)  # Activations, model description
+    cancelled = Signal()
+    failed = Signal(str)
+    finished = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread: _CaptureThread | None = None
+        self._stop = threading.Event()
+        self._cache = _ModelCache()
+        self.destroyed.connect(self._stop.set)
+
+    def is_running(self) -> bool:
+        return self._thread is not None
+
+    def start(self, path: Path, text: str) -> None:
+        if self._thread is not None:
+            raise RuntimeError("a capture is already running")
+        self._stop.clear()
+        thread = _CaptureThread(Path(path), text, self._cache, self._stop)
+        thread.progressed.connect(self.progressed)
+        thread.captured.connect(self.captured)
+        thread.cancelled.connect(self.cancelled)
+        thread.failed.connect(self.failed)
+        thread.finished.connect(self._on_thread_finished)
+        # A running QThread must not be destroyed: it keeps itself alive until it ends.
+        _live_threads.add(thread)
+        thread.finished.connect(functools.partial(_live_threads.discard, thread))
+        thread.finished.connect(thread.deleteLater)
+        self._thread = thread
+        thread.start()
+
+    def cancel(self) -> None:
+        self._stop.set()
+
+    def wait(self, timeout_ms: int = 30_000) -> bool:
+        return self._thread is None or self._thread.wait(timeout_ms)
+
+    def shutdown(self) -> None:
+        if self._thread is not None:
+            self.cancel()
+            self._thread.wait()
+
+    def _on_thread_finished(self) -> None:
+        self._thread = None
+        self.finished.emit()
