@@ -16,90 +16,23 @@ recurrence, a cheap loop over steps.
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
+from models.activation_store import PROBS, Activations, ActivationsError, CaptureCancelled
 from models.errors import EngineError
 from models.networks import CharRNN
 from models.tokenizer import CharTokenizer
 
-PROBS = "probs"
-_TEXT_KEY = "__text__"
-_VOCAB_KEY = "__vocab__"
-_ARCH_KEY = "__arch__"
+__all__ = ["PROBS", "Activations", "ActivationsError", "CaptureCancelled", "capture"]
+
 _LAYER_MODULES = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 # progress(fraction done in [0, 1], what is running now)
 ProgressCallback = Callable[[float, str], None]
-
-
-class CaptureCancelled(EngineError):
-    """The caller's should_stop() returned True during a capture."""
-
-
-class ActivationsError(EngineError):
-    """An activations file that cannot be read."""
-
-
-@dataclass
-class Activations:
-    """Per-character states of one text. Arrays are float32, one row per character of `text`.
-
-    Names: `layer{k}.hidden` (T, H) for every layer k, `layer{k}.cell` (T, H) for LSTMs, and
-    `probs` (T, V): the distribution over `vocab` of the character after each position.
-    """
-
-    text: str
-    vocab: list[str]
-    arrays: dict[str, np.ndarray] = field(default_factory=dict)
-    arch: str = ""
-
-    def __len__(self) -> int:
-        return len(self.text)
-
-    @property
-    def layers(self) -> int:
-        return sum(1 for k in self.arrays if k.endswith(".hidden"))
-
-    def state_keys(self) -> list[str]:
-        """The state arrays' names in layer order (`layer0.hidden`, `layer0.cell`, ...)."""
-        return [k for k in self.arrays if k != PROBS]
-
-    def __getitem__(self, key: str) -> np.ndarray:
-        return self.arrays[key]
-
-    def save_npz(self, path: str | Path) -> None:
-        """Arrays by name, plus the text, vocabulary and architecture as unicode arrays."""
-        extra = {
-            _TEXT_KEY: np.array(self.text),
-            _VOCAB_KEY: np.array(self.vocab),
-            _ARCH_KEY: np.array(self.arch),
-        }
-        np.savez_compressed(path, **self.arrays, **extra)
-
-    @classmethod
-    def load_npz(cls, path: str | Path) -> Activations:
-        """Read a file written by `save_npz` (never unpickles: allow_pickle=False)."""
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                arrays = {k: data[k] for k in data.files}
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-            raise ActivationsError(f"{path}: not a readable activations file ({exc})") from None
-        if _TEXT_KEY not in arrays or _VOCAB_KEY not in arrays:
-            raise ActivationsError(f"{path}: not an activations file (no text or vocabulary)")
-        text = str(arrays.pop(_TEXT_KEY))
-        vocab = [str(v) for v in arrays.pop(_VOCAB_KEY)]
-        arch = str(arrays.pop(_ARCH_KEY, np.array("")))
-        for key, arr in arrays.items():
-            if arr.ndim != 2 or arr.shape[0] != len(text):
-                raise ActivationsError(f"{path}: array {key!r} does not match the text length")
-        return cls(text=text, vocab=vocab, arrays=arrays, arch=arch)
 
 
 def _layer_module(model: CharRNN, layer: int, in_size: int) -> nn.Module:

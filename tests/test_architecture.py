@@ -24,11 +24,11 @@ class NoQt(importlib.abc.MetaPathFinder):
         return None
 
 sys.meta_path.insert(0, NoQt())
-import pkgutil, models, workbench.corpus, workbench.notation
-for pkg in (models, workbench.corpus, workbench.notation):
+import pkgutil, models, workbench.corpus, workbench.notation, workbench.neurons, workbench.playback
+for pkg in (models, workbench.corpus, workbench.notation, workbench.neurons, workbench.playback):
     for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
         importlib.import_module(info.name)
-import workbench.cli
+import workbench.cli, workbench.generation, workbench.session, workbench.sweep
 sys.exit(workbench.cli.main(["corpus", "stats", "corpus:miscFolk", "--json"]))
 """
 
@@ -53,3 +53,21 @@ def test_import_contracts_hold():
     proc = subprocess.run([lint], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "0 broken" in proc.stdout
+
+
+def test_the_window_starts_without_torch_or_music21():
+    """torch (~2 s) and music21 (~1 s) load on worker threads, never on the start-up path."""
+    code = (
+        "import sys, workbench.ui.main_window, workbench.app; "
+        "print(sorted(m for m in ('torch', 'music21', 'verovio') if m in sys.modules))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"

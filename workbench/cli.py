@@ -388,7 +388,7 @@ def _write_svg_pages(abc: str, out: Path) -> list[Path]:
     return paths
 
 
-def _render_writers() -> dict[str, Any]:
+def _render_writers(soundfont: Path | None = None) -> dict[str, Any]:
     """`render`'s outputs: option name -> writer(abc, path) returning the files it wrote.
 
     A new output format is one entry here and one option in the parser's output group.
@@ -399,13 +399,29 @@ def _render_writers() -> dict[str, Any]:
         "midi": lambda abc, path: [write_midi(abc, path)],
         "musicxml": lambda abc, path: [write_musicxml(abc, path)],
         "svg": _write_svg_pages,
+        "wav": lambda abc, path: [_write_wav(abc, path, soundfont)],
     }
+
+
+def _write_wav(abc: str, path: Path, soundfont: Path | None) -> Path:
+    """Audio through the built-in synth (the best soundfont found, else its own tone)."""
+    from workbench.notation.convert import ConversionError
+    from workbench.playback.events import PlaybackError
+    from workbench.playback.wav import render_abc_to_wav
+
+    try:
+        return render_abc_to_wav(abc, path, soundfont)
+    except PlaybackError as exc:
+        raise ConversionError(str(exc)) from None
 
 
 def cmd_render(args: argparse.Namespace) -> int:
     from workbench.notation.convert import ConversionError
 
-    writers = _render_writers()
+    soundfont = Path(args.soundfont) if args.soundfont else None
+    if soundfont is not None and not soundfont.is_file():
+        raise UsageError(f"{soundfont}: no such soundfont file")
+    writers = _render_writers(soundfont)
     wanted = [(name, Path(getattr(args, name))) for name in writers if getattr(args, name)]
     if not wanted:
         options = ", ".join(f"--{name}" for name in writers)
@@ -671,6 +687,13 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--midi", metavar="OUT.mid")
     out.add_argument("--musicxml", metavar="OUT.musicxml")
     out.add_argument("--svg", metavar="OUT.svg")
+    out.add_argument("--wav", metavar="OUT.wav", help="audio from the built-in synth")
+    r.add_argument(
+        "--soundfont",
+        metavar="SF2",
+        help="soundfont for --wav; default: a General MIDI soundfont found on the system "
+        "(else the built-in tone)",
+    )
     r.set_defaults(func=cmd_render)
 
     c = sub.add_parser("corpus", help="built-in collections and data statistics")

@@ -66,7 +66,7 @@ def test_render_writes_one_svg_per_page(tmp_path, book, capsys):
 
 def test_render_needs_an_output(book, capsys):
     assert main(["render", str(book)]) == 2
-    assert "give at least one output (--midi, --musicxml, --svg)" in capsys.readouterr().err
+    assert "give at least one output (--midi, --musicxml, --svg, --wav)" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -132,3 +132,30 @@ def test_generate_midi_writes_beside_each_tune_or_warns(tmp_path, trained_run, c
     err = capsys.readouterr().err
     assert not list((tmp_path / "e").glob("*.mid"))
     assert f"{tmp_path / 'e' / 'tune_001.abc'}: no MIDI written" in err
+
+
+def test_render_wav_sounds_the_tune(tmp_path, capsys):
+    import wave
+
+    import numpy as np
+
+    tune = tmp_path / "a.abc"
+    tune.write_text("X:1\nT:A4\nM:4/4\nL:1/4\nQ:1/4=120\nK:C\nA4|\n", encoding="utf-8")
+    out = tmp_path / "a.wav"
+    assert main(["render", str(tune), "--wav", str(out)]) == 0
+    assert capsys.readouterr().out.split() == [str(out)]
+    with wave.open(str(out)) as w:
+        rate, frames, channels = w.getframerate(), w.getnframes(), w.getnchannels()
+        data = np.frombuffer(w.readframes(frames), dtype=np.int16).reshape(-1, channels)
+    assert 1.8 < frames / rate < 4.0  # one whole note at 120 crotchets a minute, plus release
+    mono = data.mean(axis=1)[: rate * 2]
+    spectrum = np.abs(np.fft.rfft(mono * np.hanning(len(mono))))
+    peak = np.fft.rfftfreq(len(mono), 1 / rate)[spectrum.argmax()]
+    assert abs(peak - 440) < 5, peak
+
+
+def test_render_wav_with_a_missing_soundfont_is_a_usage_error(tmp_path, book, capsys):
+    out = tmp_path / "a.wav"
+    code = main(["render", str(book), "--wav", str(out), "--soundfont", str(tmp_path / "no.sf2")])
+    assert code == 2
+    assert "no.sf2" in capsys.readouterr().err and not out.exists()

@@ -198,9 +198,15 @@ def test_a_sweep_overlays_its_runs(qtbot, settings, tmp_path):
     assert len(window.run_history.plotted_curves()) == 3
 
 
-def test_requests_bring_the_serving_pane_to_the_front(qtbot, settings, tmp_path):
+def test_requests_bring_the_serving_pane_to_the_front(qtbot, settings, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
     from workbench.session import PlayRequest
 
+    # The tune sent to the editor is an unsaved document: closing the window asks about it.
+    asked = []
+    discard = QMessageBox.StandardButton.Discard
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a) or discard)
     window = make_window(qtbot, settings, tmp_path)
     tune = "X:1\nT:Test\nM:4/4\nL:1/8\nK:D\nDEFG ABcd|\n"
     window.docks["dataset"].raise_()
@@ -213,3 +219,5 @@ def test_requests_bring_the_serving_pane_to_the_front(qtbot, settings, tmp_path)
     window.docks["generation"].raise_()
     window.session.request_play(PlayRequest("Test", abc=tune))
     assert not window.docks["playback"].visibleRegion().isEmpty()
+    window.close()
+    assert len(asked) == 1 and "Unsaved changes" in asked[0]

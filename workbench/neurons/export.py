@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.activations import Activations
+from models.activation_store import Activations
 
 # Diverging scale: blue (negative) - white (0) - red (positive), as (R, G, B) 0..255.
 NEGATIVE = np.array([33, 102, 172], dtype=np.float64)

@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models.activations import PROBS, Activations
+from models.activation_store import PROBS, Activations
 from workbench.neurons.export import export_csv, export_html
 from workbench.neurons.probes import (
     PROBES,

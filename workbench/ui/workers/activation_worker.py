@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from models.activations import CaptureCancelled, capture
+from models.activation_store import CaptureCancelled
 from models.errors import EngineError
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,9 @@ class _CaptureThread(QThread):
         self._path, self._text, self._cache, self._stop = path, text, cache, stop
 
     def run(self) -> None:
+        # Imported here, on the worker thread: torch must stay off the app's start-up path.
+        from models.activations import capture
+
         try:
             self.progressed.emit(0.0, f"loading {self._path.name}")
             model, tokenizer, description = self._cache.get(self._path)
