@@ -46,10 +46,18 @@ def allowed(con: MeterAwareConstraint, text: str) -> set[str] | None:
 H = "X:1\nM:4/4\nL:1/8\nK:G\n"
 
 
-def test_nothing_is_masked_in_the_header_or_in_free_meter(con):
+def test_the_header_is_free_but_for_meter_unit_key_and_part_values(con):
     assert allowed(con, "") is None
-    assert allowed(con, "X:1\nM:4/4\nK:G") is None  # the K: line is not finished
-    assert allowed(con, "X:1\nM:none\nK:G\nABCDEFGABC") is None
+    assert allowed(con, "X:1\nT:Anything at all") is None
+    assert allowed(con, "X:1\nM:none\nK:G\nABCDEFGABC") is None  # free meter: nothing masked
+    meter = allowed(con, "X:1\nM:")
+    assert {"C", "6", "3", " "} <= meter and not meter & {"x", "\n", "D"}
+    assert allowed(con, "X:1\nM:6/8") == {"\n"}
+    assert "\n" not in allowed(con, "X:1\nM:6/")
+    assert allowed(con, "X:1\nL:1/1") == {"6", "\n"}
+    key = allowed(con, "X:1\nM:4/4\nK:G")  # G, G#, Gb, Gm, Gmix, Gdor, ...
+    assert {"\n", "#", "b", "m", "d", "M", "D"} <= key and "J" not in key
+    assert "J" not in allowed(con, "X:1\nK:")
 
 
 def test_a_full_bar_forces_a_bar_line(con):
@@ -86,8 +94,10 @@ def test_short_bars_only_as_pickup_or_its_complement(con):
     jig = "X:1\nM:6/8\nL:1/8\nK:G\nD|GAB BAB|gdB G2"  # 5/8: the pickup's complement
     after = allowed(con, jig)
     assert {"|", ":", "<end>"} <= after
-    # A plain | would leave a short bar in mid-tune: it must become || or |] (or |:).
-    assert allowed(con, jig + "|") == {"|", "]", ":"}
+    # A plain | would leave a short bar in mid-tune: it must become || or |] (or |: at the
+    # start of a line).
+    assert allowed(con, jig + "|") == {"|", "]"}
+    assert allowed(con, jig + "\n|") == {"|", "]", ":"}
     assert "A" in allowed(con, jig + ":|")
 
 
@@ -105,6 +115,56 @@ def test_tuplets_must_fit_and_finish_in_their_bar(con):
     assert "(" not in allowed(con, H + "ABcd efga")
     inside = allowed(con, H + "ABcd ef(3ga")
     assert "|" not in inside and "b" in inside
+
+
+def test_ties_join_equal_notes(con):
+    assert "-" in allowed(con, H + "AB")
+    assert "-" not in allowed(con, H + "Az")  # no tie after a rest
+    after = allowed(con, H + "ABcd efg^a-")
+    assert after == {"|", ":", " ", "\n"}  # the bar is full: the tie crosses the bar line
+    assert allowed(con, H + "ABcd efg^a-|") >= {"a", "^", " "}
+    assert not allowed(con, H + "ABcd efg^a-|") & {"b", "A", "_", "<end>", "z"}
+    assert allowed(con, H + "ABcd efg^a-|^") == {"a"}
+    assert allowed(con, H + "ABc'-c") == {"'"}  # the same octave, too
+
+
+def test_broken_rhythm_pairs_have_equal_written_lengths(con):
+    assert allowed(con, H + "A2>B") == {"2", ","}
+    assert "|" not in allowed(con, H + "A2>")
+    assert "[" not in allowed(con, H + "A2>")
+
+
+def test_decorations_chord_symbols_and_octave_marks_as_abc2midi_reads_them(con):
+    assert not allowed(con, H + "AB.") & {" ", "|", "\n", "<end>"}
+    assert "'" in allowed(con, H + "Ab") and "," not in allowed(con, H + "Ab")
+    assert "," in allowed(con, H + "AB") and "'" not in allowed(con, H + "AB")
+    assert allowed(con, H + '"') == set("ABCDEFG^_<>@")
+    assert {"m", "7", "#", "/", '"'} <= allowed(con, H + '"G')
+    assert "x" not in allowed(con, H + '"G')
+    assert "\n" not in allowed(con, H + '"^some words')
+    assert allowed(con, H + "!trill") >= {"!", "x"}
+
+
+def test_no_endless_runs_of_things_that_take_no_time(con):
+    # A model that wants a bar line where none may go must not find a way around writing notes.
+    short = allowed(con, H + "ABcd efga|ABc ")
+    assert " " not in short and "|" not in short and "A" in short
+    assert ")" not in allowed(con, H + "AB") and ")" in allowed(con, H + "(AB")
+    assert '"' not in allowed(con, H + 'AB"G"')
+    assert "-" not in allowed(con, H + "AB.c")  # abc2midi cannot tie a staccato note
+    assert ":" not in allowed(con, "X:1\nP")  # no part order in the header
+
+
+def test_repeats_and_variant_endings_as_abc2midi_reads_them(con):
+    assert ":" in allowed(con, H + "ABcd efga|\n|")  # |: may open a repeat at a line start
+    assert ":" not in allowed(con, H + "ABcd efga|")  # but not in mid-line
+    inside = H + "|:ABcd efga|"
+    assert ":" not in allowed(con, inside)  # no |: inside a repeat
+    assert "1" in allowed(con, inside)  # a first ending
+    assert "<end>" not in allowed(con, inside + "ABcd efga")  # the repeat must close first
+    assert "2" in allowed(con, inside + "1ABcd efga:|")
+    assert "2" not in allowed(con, inside + "ABcd efga:|")  # no second ending without a first
+    assert "<end>" in allowed(con, inside + "ABcd efga:|")
 
 
 def test_the_constraint_masks_logits_per_row(con):

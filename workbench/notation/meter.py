@@ -264,6 +264,30 @@ class BarScanner:
         self.tup_left = 0
         self.tup_parts: list[str] = [""]
         self.accidentals = 0
+        # For the meter-aware decoder's syntax rules (no effect on durations): the pitch of the
+        # note being read, a tie waiting for its second note, the length a broken-rhythm pair's
+        # second note must repeat, and the text of the chord symbol or decoration being read.
+        self.acc_text = ""
+        self.note_acc = ""
+        self.note_letter = ""
+        self.octave_text = ""
+        self.last_spec = ""
+        self.tie_pitch: tuple[str, str, str] | None = None  # after `A-`: what must come next
+        self.tie_target: tuple[str, str, str] | None = None  # the note being read must be this
+        self.broken_spec: str | None = None  # after `A2>`: the next element's length is `2`
+        self.spec_target: str | None = None  # the element being read must have this length
+        self.quote_text = ""
+        self.deco_len = 0
+        self.grace_notes = 0
+        self.marks = 0  # octave marks after the latest note inside a chord or grace group
+        self.slurs = 0  # slurs opened with ( and not yet closed
+        self.staccato = False  # a `.` waits for its note
+        self.note_staccato = False  # the note being read (or just read) has a `.`
+        # Repeats, as of the last finished bar line: a `|:` waits for its `:|`; the variant
+        # ending being played (1 after `|1`, 2 after `:|2`, 0 outside endings).
+        self.repeat_open = False
+        self.variant = 0
+        self.token_at_line_start = False  # the bar line being read began its line
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -289,8 +313,8 @@ class BarScanner:
         return max(used, self.overlay_max)
 
     def expected(self) -> Fraction | None:
-        if self.meter is None:
-            return None
+        if self.meter is None or not self.extra_bars:
+            return self.meter
         return self.meter * (1 + self.extra_bars)
 
     @property
@@ -340,6 +364,8 @@ class BarScanner:
             self._commit()
         elif mode == TUPLET:
             self._end_tuplet()
+        elif mode == TOKEN:
+            self._end_token()
         self.mode = NORMAL
         if self.has_notes:
             self._close_bar("", end=True)
@@ -396,6 +422,8 @@ class BarScanner:
                 return
         if ch in NOTE_LETTERS:
             self._start_bar_at()
+            self.note_letter = ch
+            self.note_acc = self.acc_text if self.prev in ACCIDENTALS else ""
             self._start_elem(NOTE)
         elif ch == "z" or ch == "x":
             self._start_bar_at()
@@ -413,6 +441,7 @@ class BarScanner:
             self._start_bar_at()
             self.mode = ACCIDENTAL
             self.accidentals = 1
+            self.acc_text = ch
         elif ch == "[":
             self.mode = BRACKET
         elif ch == ":":
@@ -423,17 +452,25 @@ class BarScanner:
         elif ch == "{":
             self._start_bar_at()
             self.mode = GRACE
+            self.grace_notes = 0
         elif ch == '"':
             self._start_bar_at()
             self.mode = QUOTE
+            self.quote_text = ""
         elif ch == "!" or ch == "+":
             self._start_bar_at()
             self.mode = DECO
             self.deco_end = ch
+            self.deco_len = 0
         elif ch == "%":
             self.mode = COMMENT
         elif ch == ">" or ch == "<":
             self._broken(ch)
+        elif ch == ")":
+            self.slurs = max(0, self.slurs - 1)
+        elif ch == ".":
+            self._start_bar_at()
+            self.staccato = True
         elif ch == "&":
             self.overlay_max = max(self.overlay_max, self.used)
             self.used = Fraction(0)
@@ -456,6 +493,7 @@ class BarScanner:
                 self.token = token + ch
                 self._classify_token()
                 return
+            self._end_token()
             self.mode = NORMAL
             self._normal(ch)
         elif mode == LS_LETTER:
@@ -487,18 +525,28 @@ class BarScanner:
             elif ch == "\n":
                 self.mode = NORMAL
                 self._normal(ch)
+            else:
+                self.quote_text += ch
         elif mode == DECO:
             if ch == self.deco_end:
                 self.mode = NORMAL
             elif ch == "\n":
                 self.mode = NORMAL
                 self._normal(ch)
+            else:
+                self.deco_len += 1
         elif mode == GRACE:
             if ch == "}":
                 self.mode = NORMAL
+            elif ch in NOTE_LETTERS:
+                self.grace_notes += 1
+                self.marks = 0
+            elif ch == "'" or ch == ",":
+                self.marks += 1
         elif mode == ACCIDENTAL:
             if ch in ACCIDENTALS:
                 self.accidentals += 1
+                self.acc_text += ch
                 return
             self.mode = NORMAL
             self._normal(ch)
@@ -507,6 +555,7 @@ class BarScanner:
                 self.mode = TUPLET
                 self.tup_parts = [ch]
                 return
+            self.slurs += 1
             self.mode = NORMAL
             self._normal(ch)
         elif mode == TUPLET:
@@ -531,6 +580,7 @@ class BarScanner:
                 self._close_bar("[|")
             elif ch.isdigit():
                 self.mode = VARIANT
+                self.variant = int(ch)
             elif ch.isascii() and ch.isalpha():
                 self.mode = BRACKET_LETTER
                 self.field = ch
@@ -609,6 +659,13 @@ class BarScanner:
         self.elem_base = self._factor() if kind != MULTI_REST else Fraction(0)
         self._reset_spec()
         self.mode = ELEM
+        self.octave_text = ""
+        self.tie_target = self.tie_pitch if kind == NOTE else None
+        self.tie_pitch = None
+        self.note_staccato = self.staccato
+        self.staccato = False
+        self.spec_target = self.broken_spec
+        self.broken_spec = None
 
     def _spec_char(self, ch: str) -> bool:
         """Read a length character (digit or /); False if `ch` is none."""
@@ -637,9 +694,12 @@ class BarScanner:
             and not (self.has_num or self.in_group)
         ):
             self.octaves += 1
+            self.octave_text += ch
             return
         if self._spec_char(ch):
             return
+        if ch == "-" and self.elem_kind == NOTE:
+            self.tie_pitch = (self.note_acc, self.note_letter, self.octave_text)
         self._commit()
         self._normal(ch)
 
@@ -657,11 +717,17 @@ class BarScanner:
             self.last_in_bar = True
         self.has_notes = True
         self.last_len = length
+        self.last_spec = self.spec
         self.broken_n = 0
+        self.tie_target = None
+        self.spec_target = None
         self.mode = NORMAL
 
     def _chord(self, ch: str) -> None:
+        if ch == "'" or ch == ",":
+            self.marks += 1
         if ch in NOTE_LETTERS:
+            self.marks = 0
             self.chord_notes += 1
             if self.chord_notes == 1:
                 self._reset_spec()
@@ -681,6 +747,9 @@ class BarScanner:
         self.elem_base = base if inner == 1 else base * inner
         self._reset_spec()
         self.mode = ELEM
+        self.tie_pitch = self.tie_target = None
+        self.spec_target = self.broken_spec
+        self.broken_spec = None
 
     def _broken(self, ch: str) -> None:
         if not self.last_in_bar:
@@ -690,6 +759,8 @@ class BarScanner:
         elif ch != self.broken_dir or self.broken_n >= 3:
             return
         old = broken_factors(self.broken_dir, self.broken_n)[0]
+        if self.broken_n == 0:
+            self.broken_spec = self.last_spec
         self.broken_n += 1
         new, nxt = broken_factors(self.broken_dir, self.broken_n)
         self.used += self.last_len * (new - old)
@@ -710,6 +781,7 @@ class BarScanner:
     # -- bar lines -------------------------------------------------------------------------
 
     def _close_bar(self, token: str, end: bool = False) -> None:
+        self.token_at_line_start = self.last_content[0] != self.line
         duration = max(self.used, self.overlay_max)
         if self.has_notes:
             bar = ClosedBar()
@@ -741,10 +813,25 @@ class BarScanner:
         self.bar_col = -1
         self.last_in_bar = False
         self.next_broken = ONE
+        self.broken_spec = None
         if not end:
             self.token = token
             self.mode = TOKEN
             self._classify_token()
+
+    def _end_token(self) -> None:
+        """A bar line is complete: follow its repeats and variant endings."""
+        token = self.token
+        bare = token.rstrip("0123456789,")
+        if token.startswith(":"):
+            self.repeat_open = False
+        if bare.endswith(":"):
+            self.repeat_open = True
+            self.variant = 0
+        if bare != token:
+            self.variant = int(token[len(bare)] if token[len(bare)].isdigit() else 0)
+        elif bare in ("||", "|]", "[|"):
+            self.variant = 0
 
     def _classify_token(self) -> None:
         closed = None if self.closed_empty else self.closed

@@ -7,34 +7,45 @@ decoding and checking share one reading of ABC), and when a bar is exactly full 
 may end it, so a bar line is forced. Every bar of a tune sampled with it fits by
 `meter.bar_lengths` (a tune cut off by the length cap may end mid-bar).
 
-Each row keeps a scanner and feeds it only the characters added since the last step; the set of
-allowed tokens is reduced to a small integer key (one bit per class of characters) whose mask
-tensor is cached, so a step costs a few Fraction comparisons per row.
+Each row keeps a scanner and feeds it only the characters added since the last step; what is
+allowed next is reduced to a small key (bits for classes of characters, plus single characters)
+whose mask tensor is cached per vocabulary and device, so a step costs a few Fraction operations
+per row (measured: ~0.03 ms per row at B=32, ~0.08 ms at B=1; benchmarks/musicality.py --overhead).
 
-The rules, in short (`u` = the bar's duration so far, `E` = the bar length):
-- Before the header's `K:` line ends, or in free meter (`M:none`), nothing is masked. A tune with
-  no `M:` is in 4/4, with no `L:` in the standard default unit (1/8 from 3/4 up).
-- A note, rest or chord may start while `u < E`. Its length may grow (digits) only while it fits;
-  a note that starts too long for what is left (`A` with 1/16 left under `L:1/8`) can only be
-  shortened (`/`, `//`, `/3`...) before anything else. Broken rhythm `>` needs room for the
-  shortened next note; after `>`/`<` a note must come before any bar line.
-- When `u == E` only bar lines, spaces, a newline, ties, slur ends, chord symbols, `!...!`
-  decorations and comments may follow.
+The meter rules (`u` = the bar's duration so far, `E` = the bar length):
+- Before the header's `K:` line ends, or in free meter (`M:none`), durations are not checked.
+  A tune with no `M:` is in 4/4, with no `L:` in the standard default unit (1/8 from 3/4 up).
+- A note, rest or chord may start while it can still be given a length that keeps the bar
+  completable: lengths are the unit times 2-9, 12, 16 and/or divided by 2, 4, 8, 16 (`A3/2`,
+  `A//`, `A/16`), so every bar is a whole number of unit/16 steps and can always be filled exactly.
+  A numerator that alone overfills (`a2` with an eighth left) is masked; a note that starts too
+  long for what is left (`A` with 1/16 left under `L:1/8`) can only be shortened (`/`...) first.
+- Tuplets `(2 (3 (4 (6` open only where they fit and must finish within the bar; broken rhythm
+  `>`/`<` only where the pair's second note (as long as the first, as abc2midi requires) fits.
+- When `u == E` only a bar line, one space, a newline, `)` closing a slur or `<end>` may follow.
 - A bar line (or `<end>`) may close a short bar only as a pickup or as the pickup's complement:
-  the tune's first bar, or the first bar after a repeat/section bar line (`|:`, `:|`, `::`, `||`,
+  the tune's first bar, or the first after a repeat/section bar line (`|:`, `:|`, `::`, `||`,
   `|]`, `[|`), may end at most half full (that length becomes the current pickup); a bar of
-  exactly `E - pickup` may end with a repeat/section bar line (a `|` must then grow into `||` or
-  `|]`, or `|:`) or with `<end>`. An empty bar may always end.
-- For syntax the scanner and abc2midi read alike, a few rarely needed things are masked in the
-  body: multi-bar and invisible rests (`Z`, `X`, `x`), spacers `y`, voice overlay `&`, `+...+`
-  decorations, lengths inside chords (write `[CEG]2`), line continuation `\\`, tabs, blank lines,
-  letters that are no notes, decorations or fields, field lines and inline fields that change
-  the meter in mid-bar (fields may start only at the start of a bar), and `X:`.
+  exactly `E - pickup` may end with a repeat/section bar line (a `|` must then grow into `||`,
+  `|]` or `|:`) or with `<end>`. An empty bar may always end.
+
+So that what the scanner counts is what abc2midi plays (and abc2midi prints no `Error`), the
+body's syntax is kept to what both read alike: no multi-bar or invisible rests (`Z`, `X`, `x`),
+spacers, voice overlays, `+...+` decorations, lengths inside chords (write `[CEG]2`), line
+continuations, tabs, blank lines, comments, or letters that are no notes, decorations or fields;
+field lines only at the start of a bar; `M:`, `L:` and `K:` values (in the header too) that
+abc2midi reads, and no `P:` part order in the header; `'` only after lower-case notes and `,`
+after upper-case ones; a single-character decoration directly before its note; chord symbols
+abc2midi knows (`"Am7"`, `"D/F#"`) or short annotations (`"^fine"`), one at a time; ties only
+after a (non-staccato) note and into the same note; `|:` not inside a repeat, `|1` only inside
+one, `:|2` only after a `|1`, and no `<end>` while a repeat is open; at most one space in a row,
+so that a model that wants a bar line where none may go writes notes rather than spaces.
 """
 
 from __future__ import annotations
 
 import copy
+import string
 from collections.abc import Sequence
 from fractions import Fraction
 
@@ -115,6 +126,7 @@ END = 1 << _N  # the <end> token
 ANY = 1 << (_N + 1)  # every character of the vocabulary...
 NO_NEWLINE = 1 << (_N + 2)  # ...but the newline
 NO_PIPE = 1 << (_N + 3)  # ...but "|"
+NO_COLON = 1 << (_N + 4)  # ...but ":"
 
 NOTE_B = _BIT["note"]
 ACC_B = _BIT["sharp"] | _BIT["flat"] | _BIT["natural"]
@@ -135,10 +147,61 @@ START_B = (
     | _BIT["quote"]
     | _BIT["bang"]
 )
-# What takes no time and may come anywhere, even in a full bar.
-NEUTRAL_B = (
-    _BIT["space"] | _BIT["quote"] | _BIT["bang"] | _BIT["tie"] | _BIT["rparen"] | _BIT["percent"]
-)
+# What may follow a single-character decoration (`.A`, `~G`, `TA`): abc2midi wants a note.
+AFTER_DECO_B = NOTE_B | _BIT["rest"] | ACC_B | _BIT["lbracket"] | _BIT["deco"] | _BIT["bang"]
+# What may follow `>`/`<`: the pair's second note (or rest), nothing else.
+AFTER_BROKEN_B = NOTE_B | _BIT["rest"] | ACC_B | _BIT["deco"] | _BIT["quote"] | _BIT["bang"]
+
+#: A key: the bits of the allowed classes and any single characters allowed besides.
+Key = tuple[int, str]
+
+# Chord symbols abc2midi knows: a root, a chord type, an optional bass ("Am7", "D/F#").
+_ROOTS = [r + a for r in "ABCDEFG" for a in ("", "#", "b")]
+_CHORD_TYPES = (
+    "", "m", "7", "m7", "maj7", "M7", "6", "m6", "9", "m9", "11", "dim", "dim7", "aug", "+",
+    "sus", "sus4", "7sus4", "m7b5", "5",
+)  # fmt: skip
+_CHORD_NAMES = {
+    r + t + b for r in _ROOTS for t in _CHORD_TYPES for b in ["", *("/" + x for x in _ROOTS)]
+}
+_CHORD_NEXT: dict[str, str] = {}
+for _name in _CHORD_NAMES:
+    for _i in range(len(_name)):
+        _CHORD_NEXT[_name[:_i]] = _CHORD_NEXT.get(_name[:_i], "") + _name[_i]
+_CHORD_NEXT = {k: "".join(sorted(set(v))) for k, v in _CHORD_NEXT.items()}
+#: Annotations ("^text", "_text", "<text", ">text", "@text") may say anything, briefly.
+ANNOTATION_PREFIXES = "^_<>@"
+ANNOTATION_MAX = 30
+#: Values the decoder lets `M:`, `L:` and `K:` take (in the header too: a meter or key abc2midi
+#: cannot read is an error), and the characters a `P:` (part) value may use.
+METER_VALUES = {"C", "C|"} | {f"{n}/{d}" for n in range(1, 13) for d in (2, 4, 8, 16)}
+UNIT_VALUES = {"1/1", "1/2", "1/4", "1/8", "1/16", "1/32"}
+_MODES = ("", "m", "min", "maj", "ion", "dor", "phr", "lyd", "mix", "aeo", "loc", "Dor", "Mix")
+KEY_VALUES = {r + m for r in _ROOTS for m in _MODES}
+PART_CHARS = string.ascii_uppercase + string.digits + ".()"
+
+
+def _next_chars(values: set[str]) -> dict[str, str]:
+    """prefix -> the characters that may follow it in one of `values`."""
+    out: dict[str, set[str]] = {}
+    for value in values:
+        for i in range(len(value)):
+            out.setdefault(value[:i], set()).add(value[i])
+    return {k: "".join(sorted(v)) for k, v in out.items()}
+
+
+_FIELD_VALUES = {"M": METER_VALUES, "L": UNIT_VALUES, "K": KEY_VALUES}
+_FIELD_NEXT = {letter: _next_chars(values) for letter, values in _FIELD_VALUES.items()}
+
+GRACE_MAX = 8
+#: `!decoration!` names: letters, digits and a few signs, at most this long.
+DECO_NAME_CHARS = string.ascii_letters + string.digits + ".<>()-/"
+DECO_MAX = 12
+
+
+# Shared caches: masks per vocabulary and device; length options per (prefix, room, base...).
+_MASK_CACHES: dict[tuple[str, ...], dict[str, dict]] = {}
+_OPTION_CACHE: dict[tuple, tuple[int, bool, bool]] = {}
 
 
 class _Row:
@@ -147,7 +210,7 @@ class _Row:
     def __init__(self) -> None:
         self.scanner = BarScanner()
         self.seen = 0
-        self.key: int | None = None
+        self.key: Key | None = None
 
 
 class MeterAwareConstraint:
@@ -169,8 +232,12 @@ class MeterAwareConstraint:
             self._class_ids.append([i for i in self._chars if vocab[i] in chars])
         self._newline_ids = [i for i in self._chars if vocab[i] == "\n"]
         self._pipe_ids = [i for i in self._chars if vocab[i] == "|"]
-        self._masks: dict[int, Tensor] = {}
-        self._option_cache: dict[tuple, tuple[int, bool, bool]] = {}
+        self._colon_ids = [i for i in self._chars if vocab[i] == ":"]
+        # Masks depend only on the vocabulary and the device: constraints for the same
+        # vocabulary share them (a new constraint per Generate starts warm).
+        self._mask_caches = _MASK_CACHES.setdefault(tuple(vocab), {})
+        self._masks: dict[Key | None, Tensor] = self._mask_caches.setdefault("cpu", {})
+        self._char_ids = {vocab[i]: i for i in self._chars}
         self._device: torch.device | None = None
         self._rows: list[_Row] = []
         self._prompt = ""
@@ -190,9 +257,9 @@ class MeterAwareConstraint:
             rows = self._rows = [_Row() for _ in range(batch)]
             self._prompt = first
         if logits.device != self._device:
-            self._masks.clear()
             self._device = logits.device
-        keys: list[int | None] = []
+            self._masks = self._mask_caches.setdefault(str(logits.device), {})
+        keys: list[Key | None] = []
         masked = False
         for b in range(batch):
             row = rows[b]
@@ -211,51 +278,60 @@ class MeterAwareConstraint:
             masked = masked or row.key is not None
         if not masked:
             return logits
-        allow = torch.stack([self._mask(k) for k in keys])  # (B, V) bool
-        return logits.masked_fill(~allow, float("-inf"))
+        if batch == 1:
+            forbid = self._forbid(keys[0]).unsqueeze(0)
+        else:
+            forbid = torch.stack([self._forbid(k) for k in keys])  # (B, V) bool
+        return logits.masked_fill(forbid, float("-inf"))
 
     def allowed(self, scanner: BarScanner) -> list[str] | None:
         """The tokens allowed after what `scanner` has read (None: all); for tests and views."""
         key = self.key(scanner)
         if key is None:
             return None
-        mask = self._mask(key)
+        mask = ~self._forbid(key)
         return [self.tokenizer.vocab[i] for i in torch.nonzero(mask).flatten().tolist()]
 
     # -- masks -----------------------------------------------------------------------------
 
-    def _mask(self, key: int | None) -> Tensor:
-        mask = self._masks.get(-1 if key is None else key)
-        if mask is not None:
-            return mask
+    def _forbid(self, key: Key | None) -> Tensor:
+        """(V,) bool: True for the tokens `key` does not allow."""
+        forbid = self._masks.get(key)
+        if forbid is not None:
+            return forbid
         if key is None:
             mask = torch.ones(self._vocab_size, dtype=torch.bool)
         else:
+            bits, chars = key
             ids: set[int] = set()
-            if key & ANY:
+            if bits & ANY:
                 ids.update(self._chars)
-                if key & NO_NEWLINE:
+                if bits & NO_NEWLINE:
                     ids.difference_update(self._newline_ids)
-                if key & NO_PIPE:
+                if bits & NO_PIPE:
                     ids.difference_update(self._pipe_ids)
+                if bits & NO_COLON:
+                    ids.difference_update(self._colon_ids)
             for i, class_ids in enumerate(self._class_ids):
-                if key >> i & 1:
+                if bits >> i & 1:
                     ids.update(class_ids)
-            if key & END:
+            if bits & END:
                 ids.add(self._end_id)
+            ids.update(self._char_ids[c] for c in chars if c in self._char_ids)
             mask = torch.zeros(self._vocab_size, dtype=torch.bool)
             mask[sorted(ids)] = True
-        mask = mask.to(self._device or "cpu")
-        self._masks[-1 if key is None else key] = mask
-        return mask
+        forbid = (~mask).to(self._device or "cpu")
+        self._masks[key] = forbid
+        return forbid
 
     # -- the rules -------------------------------------------------------------------------
 
-    def key(self, sc: BarScanner) -> int | None:
-        """The classes of characters allowed next, as bits; None when nothing is masked."""
+    def key(self, sc: BarScanner) -> Key | None:
+        """What may come next: (bits of the allowed classes, single characters allowed besides);
+        None when nothing is masked."""
         mode = sc.mode
         if mode == HEADER:
-            return None
+            return self._header_key(sc)
         expected = sc.expected()
         if expected is None:
             return None
@@ -266,65 +342,103 @@ class MeterAwareConstraint:
         if mode == TOKEN:
             return self._token_key(sc, expected)
         if mode == QUOTE:
-            return ANY | NO_NEWLINE
-        if mode in (DECO, INLINE):
-            return ANY | NO_NEWLINE | NO_PIPE
-        if mode in (COMMENT, FIELD):
-            return ANY | (END if self._end_ok(sc, sc.used, expected) else 0)
+            return self._quote_key(sc)
+        if mode == DECO:
+            if sc.deco_len == 0:
+                return (0, DECO_NAME_CHARS)
+            return (0, sc.deco_end if sc.deco_len >= DECO_MAX else DECO_NAME_CHARS + sc.deco_end)
+        if mode == INLINE:
+            return (ANY | NO_NEWLINE | NO_PIPE, "")
+        if mode == FIELD:
+            value = _field_value_key(sc.field, "".join(sc.line_buf))
+            if value is not None:
+                return value
+            return (ANY | (END if self._end_ok(sc, sc.used, expected) else 0), "")
+        if mode == COMMENT:
+            return (ANY | (END if self._end_ok(sc, sc.used, expected) else 0), "")
         if mode == ACCIDENTAL:
-            key = NOTE_B
-            if sc.accidentals < 2 and sc.prev in "^_":
-                key |= _BIT["sharp"] if sc.prev == "^" else _BIT["flat"]
-            return key
+            return self._accidental_key(sc)
         if mode == CHORD:
             if sc.prev in ACCIDENTALS:
-                return NOTE_B
-            key = ACC_B | (NOTE_B if sc.chord_notes < 4 else 0)
+                return (NOTE_B, "")
+            bits = ACC_B | (NOTE_B if sc.chord_notes < 4 else 0)
             if sc.chord_notes:
-                key |= _BIT["rbracket"]
-            if sc.prev in NOTE_LETTERS or sc.prev in "',":
-                key |= OCT_B
-            return key
+                bits |= _BIT["rbracket"]
+            return (bits, _octave_marks(sc.prev) if sc.marks < 3 else "")
         if mode == BRACKET:
-            key = 0
+            bits = 0
             if self._can_start(sc, sc.used, expected):
-                key |= NOTE_B | ACC_B
+                bits |= NOTE_B | ACC_B
             if self._closable(sc, sc.used, expected, boundary=True):
-                key |= BAR_B
+                bits |= BAR_B
             if self._bar_empty(sc):
-                key |= DIGIT_B[1] | DIGIT_B[2] | _BIT["inlinel"]
-            return key
+                bits |= _BIT["inlinel"]
+                # Variant endings as abc2midi wants them: [1 inside a repeat, [2 after its :|.
+                if sc.repeat_open and sc.variant == 0:
+                    bits |= DIGIT_B[1]
+                if sc.token.startswith(":") and sc.variant == 1:
+                    bits |= DIGIT_B[2]
+            return (bits, "")
         if mode == BRACKET_LETTER:
-            return COLON_B
+            return (COLON_B, "")
         if mode == VARIANT:
-            return self._normal_key(sc, sc.used, expected) & ~_BIT["tie"]
+            bits, chars = self._normal_key(sc, sc.used, expected)
+            return (bits & ~_BIT["tie"], chars)
         if mode == COLON:
-            return BAR_B | COLON_B
+            # :| ends a repeat; :: ends one and opens the next (only where one was open).
+            return (BAR_B | (COLON_B if sc.repeat_open else 0), "")
         if mode == PAREN:
-            key = START_B & ~_BIT["lparen"]
+            bits = START_B & ~_BIT["lparen"]
             if sc.tup_left == 0 and sc.next_broken is ONE:
                 room = expected - sc.used
                 grain = sc.unit / SUBDIVISION
                 if (room / grain).denominator == 1:
                     for p in TUPLETS:
                         if room >= _TUPLET_Q[p] * grain:
-                            key |= DIGIT_B[p]
-            return key
+                            bits |= DIGIT_B[p]
+            return (bits, "")
         if mode == TUPLET:
-            return START_B & ~_BIT["lparen"]
+            return (START_B & ~_BIT["lparen"], "")
         if mode == GRACE:
-            key = NOTE_B | ACC_B
+            # At most GRACE_MAX grace notes: {g}, {/g}, {gag}, {^fg}.
+            bits = NOTE_B | ACC_B if sc.grace_notes < GRACE_MAX else 0
+            chars = ""
             if sc.prev == "{":
-                key |= SLASH_B
+                bits |= SLASH_B
+            elif sc.prev in ACCIDENTALS:
+                bits = NOTE_B
             elif sc.prev in NOTE_LETTERS or sc.prev in "',":
-                key |= OCT_B | _BIT["rbrace"]
-            return key
+                bits |= _BIT["rbrace"]
+                chars = _octave_marks(sc.prev) if sc.marks < 3 else ""
+            return (bits, chars)
         if mode == LS_LETTER:
             return self._line_start_key(sc, expected)
         return None
 
+    def _header_key(self, sc: BarScanner) -> Key | None:
+        """In the header only the values of M:, L: and K: are checked, and P: (a part order,
+        which abc2midi rejects unless the body names those parts) is not written."""
+        buf = sc.line_buf
+        if len(buf) == 1 and buf[0] == "P" and sc.prev == "P":
+            return (ANY | NO_COLON | END, "")
+        if len(buf) < 2 or buf[1] != ":":
+            return None
+        return _field_value_key(buf[0], "".join(buf[2:]))
+
+    def _repeat_open(self, sc: BarScanner) -> bool:
+        """Is a `|:` waiting for its `:|` (counting the bar line being written)?"""
+        if sc.mode == TOKEN:
+            bare = sc.token.rstrip("0123456789,")
+            if bare.endswith(":"):
+                return True
+            if sc.token.startswith(":"):
+                return False
+        return sc.repeat_open
+
     def _bar_empty(self, sc: BarScanner) -> bool:
-        return not sc.has_notes and sc.next_broken is ONE and sc.mode != ELEM
+        return (
+            not sc.has_notes and sc.next_broken is ONE and sc.mode != ELEM and sc.tie_pitch is None
+        )
 
     def _closable(self, sc: BarScanner, used: Fraction, expected: Fraction, boundary: bool) -> bool:
         """May a bar line end the current bar (of duration `used`) here?"""
@@ -344,7 +458,7 @@ class MeterAwareConstraint:
 
     def _end_ok(self, sc: BarScanner, used: Fraction, expected: Fraction) -> bool:
         """May the tune end here? (An empty, full, or pickup-complement last bar.)"""
-        if sc.next_broken is not ONE:
+        if sc.next_broken is not ONE or sc.tie_pitch is not None or self._repeat_open(sc):
             return False
         if not sc.has_notes and sc.mode != ELEM:
             return True
@@ -378,57 +492,127 @@ class MeterAwareConstraint:
         exactly: a multiple of the shortest note (unit/16) once the `left` notes still due in
         the current tuplet (each a multiple of unit/16 times the tuplet factor `tf`) are written.
         """
-        grain = unit / SUBDIVISION
-        cache_key = (prefix, room / grain, base / grain, tf if left else ONE, left)
-        found = self._option_cache.get(cache_key)
+        # Keyed by plain integers: hashing Fractions (and dividing them) costs more.
+        if not left:
+            tf = ONE
+        cache_key = (
+            prefix,
+            room.numerator,
+            room.denominator,
+            base.numerator,
+            base.denominator,
+            unit.numerator,
+            unit.denominator,
+            tf.numerator,
+            tf.denominator,
+            left,
+        )
+        found = _OPTION_CACHE.get(cache_key)
         if found is None:
-            found = _suffix_options(*cache_key)
-            self._option_cache[cache_key] = found
+            grain = unit / SUBDIVISION
+            found = _suffix_options(prefix, room / grain, base / grain, tf, left)
+            _OPTION_CACHE[cache_key] = found
         return found
 
-    def _normal_key(self, sc: BarScanner, used: Fraction, expected: Fraction) -> int:
+    def _normal_key(self, sc: BarScanner, used: Fraction, expected: Fraction) -> Key:
         """What may follow outside a note, in a bar of duration `used`."""
-        key = NEUTRAL_B
-        broken = sc.next_broken is not ONE
-        if sc.prev != "\n" and not broken:
-            key |= _BIT["newline"]
-        if self._can_start(sc, used, expected):
-            key |= START_B
+        can_start = self._can_start(sc, used, expected)
+        closable = self._closable(sc, used, expected, boundary=True)
+        newline = _BIT["newline"] if sc.prev != "\n" else 0
+        space = _BIT["space"] if sc.prev != " " else 0
+        if sc.tie_pitch is not None:
+            # `A-`: the same note must come next (after a bar line, maybe).
+            bits = space | newline | (BAR_B | COLON_B if closable else 0)
+            acc, letter, _ = sc.tie_pitch
+            return (bits, (letter + acc[:1]) if can_start else "")
+        if sc.next_broken is not ONE:
+            # `A>`: the pair's second note follows at once (with its length: see _elem_key).
+            return (AFTER_BROKEN_B if can_start else 0, "")
+        if sc.mode == NORMAL and sc.prev in DECO_CHARS:
+            # `.`, `~`, `T`...: a note must follow at once.
+            return (AFTER_DECO_B if can_start else 0, "")
+        bits = space | newline | (_BIT["rparen"] if sc.slurs else 0)
+        if can_start:
+            bits |= START_B
             if sc.tup_left:
-                key &= ~_BIT["lparen"]
-        if self._closable(sc, used, expected, boundary=True):
-            key |= BAR_B | COLON_B
+                bits &= ~_BIT["lparen"]
+            if sc.mode == NORMAL and sc.prev in '"!':
+                # One chord symbol or decoration at a time: "G"A, !p!A, not "G""G"...
+                bits &= ~(_BIT["quote"] | _BIT["bang"])
+        if closable:
+            bits |= BAR_B | COLON_B
         if self._end_ok(sc, used, expected):
-            key |= END
+            bits |= END
         if sc.at_line_start and sc.mode == NORMAL and self._bar_empty(sc):
             # A letter here may begin a field line: only at the start of a bar.
-            key |= _BIT["fieldl"]
-        return key
+            bits |= _BIT["fieldl"]
+        return (bits, "")
 
-    def _elem_key(self, sc: BarScanner, expected: Fraction) -> int:
+    def _elem_key(self, sc: BarScanner, expected: Fraction) -> Key:
         """After a note, rest or chord: its length may only grow into a good length."""
         if sc.elem_kind == MULTI_REST or sc.elem_base <= 0:
-            return 0
+            return (0, "")
+        marks = ""
+        if sc.spec == "" and sc.elem_kind == NOTE and sc.octaves < 3:
+            marks = _octave_marks(sc.note_letter)
+            target = sc.tie_target
+            if target is not None and target[1] == sc.note_letter:
+                # The second note of a tie repeats the first one's octave marks exactly.
+                want = target[2]
+                if len(want) > len(sc.octave_text) and want.startswith(sc.octave_text):
+                    return (0, want[len(sc.octave_text)])
+                marks = ""
         room = expected - sc.used
+        target = sc.spec_target
+        if target is not None and target != sc.spec and target.startswith(sc.spec):
+            # The second note of a broken-rhythm pair has the first one's length (abc2midi).
+            return (0, marks + target[len(sc.spec)])
         bits, good, _ = self._options(
             sc.spec, sc.elem_base, room, sc.unit, sc.tup_factor, sc.tup_left
         )
-        key = bits
-        if sc.spec == "" and sc.elem_kind == NOTE and sc.octaves < 3:
-            key |= OCT_B
+        if target is not None and target == sc.spec:
+            bits = 0
         if not good:
-            return key
+            return (bits, marks)
         length = sc.pending_length()
-        key |= self._normal_key(sc, sc.used + length, expected)
-        # Broken rhythm (outside tuplets): the next note must have a good length too.
-        if sc.tup_left == 0 and sc.next_broken is ONE:
+        nbits, nchars = self._normal_key(sc, sc.used + length, expected)
+        bits |= nbits
+        if sc.elem_kind == NOTE and not sc.note_staccato:
+            bits |= _BIT["tie"]  # (abc2midi cannot tie a staccato note)
+        # Broken rhythm (outside tuplets): the pair's second note, as long as this one as
+        # written, must have a good length too.
+        if sc.tup_left == 0 and sc.next_broken is ONE and target is None:
             for bit, mine, theirs in ((_BIT["gt"], HALF3, HALF), (_BIT["lt"], HALF, HALF3)):
                 rest = room - length * mine
-                if rest > 0 and self._options("", sc.unit * theirs, rest, sc.unit, ONE, 0)[2]:
-                    key |= bit
-        return key
+                if rest > 0 and self._options(sc.spec, sc.unit * theirs, rest, sc.unit, ONE, 0)[1]:
+                    bits |= bit
+        return (bits, marks + nchars)
 
-    def _token_key(self, sc: BarScanner, expected: Fraction) -> int:
+    def _accidental_key(self, sc: BarScanner) -> Key:
+        if sc.tie_pitch is not None:
+            acc, letter, _ = sc.tie_pitch
+            if acc == sc.acc_text:
+                return (0, letter)
+            if acc.startswith(sc.acc_text):
+                return (0, acc[len(sc.acc_text)])
+        bits = NOTE_B
+        if sc.accidentals < 2 and sc.prev in "^_":
+            bits |= _BIT["sharp"] if sc.prev == "^" else _BIT["flat"]
+        return (bits, "")
+
+    def _quote_key(self, sc: BarScanner) -> Key:
+        """Chord symbols abc2midi knows ("Am7", "D/F#"), or short annotations ("^fine")."""
+        text = sc.quote_text
+        if not text:
+            return (0, "ABCDEFG" + ANNOTATION_PREFIXES)
+        if text[0] in ANNOTATION_PREFIXES:
+            if len(text) >= ANNOTATION_MAX:
+                return (0, '"')
+            return (ANY | NO_NEWLINE | NO_PIPE, "")
+        nxt = _CHORD_NEXT.get(text, "")
+        return (0, nxt + ('"' if text in _CHORD_NAMES else ""))
+
+    def _token_key(self, sc: BarScanner, expected: Fraction) -> Key:
         """Just after a bar line: it may grow (`||`, `|]`, `:|2`), or the next bar begins."""
         token = sc.token
         closed = None if sc.closed_empty else sc.closed
@@ -439,23 +623,32 @@ class MeterAwareConstraint:
             must_grow = not (
                 e is None or d == e or (closed.pickup_eligible and d <= e * self.pickup_limit)
             )
-        key = 0
+        bits = 0
         if token == "|":
-            key |= BAR_B | _BIT["rbracket"] | COLON_B
-            if not must_grow:
-                key |= DIGIT_B[1] | DIGIT_B[2]
+            bits |= BAR_B | _BIT["rbracket"]
+            if not sc.repeat_open and sc.token_at_line_start:
+                # |: opens a repeat at the start of a line (as 90 % of the corpus's do), never
+                # inside another (abc2midi).
+                bits |= COLON_B
+            if not must_grow and sc.tie_pitch is None and sc.repeat_open and sc.variant == 0:
+                bits |= DIGIT_B[1]  # |1
         elif token == ":|":
-            key |= COLON_B | DIGIT_B[1] | DIGIT_B[2]
+            if sc.repeat_open:
+                bits |= COLON_B  # :|: ends a repeat and opens the next
+            if sc.tie_pitch is None and sc.variant == 1:
+                bits |= DIGIT_B[2]  # :|2
         if must_grow:
-            return key
-        return key | self._normal_key(sc, sc.used, expected)
+            return (bits, "")
+        nbits, nchars = self._normal_key(sc, sc.used, expected)
+        # Right after a bar line, "|" and ":" would only grow it: just as listed above.
+        return (bits | (nbits & ~(BAR_B | COLON_B)), nchars)
 
-    def _line_start_key(self, sc: BarScanner, expected: Fraction) -> int:
+    def _line_start_key(self, sc: BarScanner, expected: Fraction) -> Key:
         """A letter began the line: a field if ':' follows (only at a bar's start), else music."""
         letter = sc.ls_letter
-        key = 0
+        bits, chars = 0, ""
         if letter in FIELD_LETTERS and self._bar_empty(sc):
-            key |= COLON_B
+            bits |= COLON_B
         if letter in NOTE_LETTERS or letter == "z" or letter in DECO_CHARS:
             music = copy.copy(sc)
             music.mode = NORMAL
@@ -463,8 +656,32 @@ class MeterAwareConstraint:
             music._normal(letter)
             music.prev = letter
             # ':' after a line-start letter always makes a field, never a bar line.
-            key |= (self.key(music) or 0) & ~COLON_B
-        return key
+            mbits, mchars = self.key(music) or (0, "")
+            bits |= mbits & ~COLON_B
+            chars = mchars.replace(":", "")
+        return (bits, chars)
+
+
+def _field_value_key(letter: str, value: str) -> Key | None:
+    """What may come next in the value of an M:, L:, K: or P: field (None: any other field)."""
+    if letter == "P":
+        return (0, PART_CHARS + ("\n" if value.strip() else ""))
+    nexts = _FIELD_NEXT.get(letter)
+    if nexts is None:
+        return None
+    if value in ("", " "):
+        return (0, nexts[""] + (" " if value == "" else ""))
+    value = value[1:] if value[0] == " " else value
+    return (0, nexts.get(value, "") + ("\n" if value in _FIELD_VALUES[letter] else ""))
+
+
+def _octave_marks(letter: str) -> str:
+    """abc2midi takes `'` only after a lower-case note and `,` only after an upper-case one."""
+    if letter in "abcdefg'":
+        return "'"
+    if letter in "ABCDEFG,":
+        return ","
+    return ""
 
 
 # -- note lengths the decoder writes ---------------------------------------------------------
