@@ -48,9 +48,9 @@ def main() -> None:
     budget = str(args.minutes * 60)
     common = [args.data, "--time-budget", budget, "--threads", "1", "--patience", "0"]
     common += ["--quiet", "--force", "--device", "cpu"]
+    tune_from = ["--init", str(init), "--lr", str(args.lr)]
     runs = {
-        "fine-tune": [*common, "--out", str(out / "fine-tune"), "--init", str(init)]
-        + ["--lr", str(args.lr)],
+        "fine-tune": [*common, "--out", str(out / "fine-tune"), *tune_from],
         "scratch": [*common, "--out", str(out / "scratch")],
     }
     procs = {
@@ -68,9 +68,9 @@ def main() -> None:
         export_abc(val_texts, held_out)
         print(f"held-out: {len(val_texts)} tunes of {args.data}, after {args.minutes:g} min each")
         for name in runs:
+            cmd = [*WORKBENCH, "evaluate", str(out / name / "best.pt"), str(held_out)]
             done = subprocess.run(
-                [*WORKBENCH, "evaluate", str(out / name / "best.pt"), str(held_out), "--json"]
-                + ["--device", "cpu"],
+                [*cmd, "--json", "--device", "cpu"],
                 capture_output=True,
                 text=True,
                 check=True,

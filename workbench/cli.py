@@ -1,4 +1,5 @@
-"""The headless command line: `workbench train | evaluate | generate | render | corpus | gui`.
+"""The headless command line: `workbench train | evaluate | generate | render | corpus |
+activations | gui`.
 
 It uses the same engine as the GUI (`models`, `workbench.corpus`). Errors the user can fix are
 one line naming the file and the problem, exit status 1 (argparse's usage errors exit 2); torch is
@@ -671,7 +672,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser(
         "render",
-        help="convert a tune to MIDI, MusicXML or SVG",
+        help="convert a tune to MIDI, MusicXML, SVG or WAV",
         description="Convert one tune of FILE (an .abc file) to a standard MIDI file and "
         "MusicXML (through music21) or engrave it as SVG (through verovio; page 1 in OUT.svg, "
         "page 2 in OUT-2.svg, ...). Give at least one output.",
