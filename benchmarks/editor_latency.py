@@ -5,7 +5,7 @@
 Runs the real editor pane offscreen on a real folk tune of about 40 bars (ryansMammoth):
 
 1. Score refresh: a burst of three keystrokes (60 ms apart) at the end of a music line, then the
-   time from the last keystroke to the new score painted in the score view (debounce 150 ms +
+   time from the last keystroke to the new score painted in the score view (debounce 100 ms +
    verovio in its child process + QtSvg parsing and painting). Target: <= 300 ms.
 2. Validation: the time from the last keystroke to the problem list updated (debounce 250 ms +
    the validator on the worker thread), and the validator alone on the same tune.

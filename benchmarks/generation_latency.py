@@ -81,7 +81,9 @@ def main() -> None:
         while not cond():
             if time.monotonic() > end:
                 raise SystemExit("timed out")
-            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
+            # Block until events arrive, as the app's event loop does: a busy processEvents()
+            # loop would hold the GIL and starve the sampling thread (5x slower streaming).
+            app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
 
     t = time.perf_counter()
     session.checkpoint = checkpoint
