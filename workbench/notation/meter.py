@@ -217,6 +217,9 @@ class BarScanner:
         self.line_buf: list[str] = []  # the current header line, field line or inline field
         self.header_meter: Fraction | None = DEFAULT_METER
         self.header_unit: Fraction | None = None
+        # Has the header an M: or L: line? Without either, ABC means L:1/8, but music21
+        # refuses to read the notes, so the decoder waits for one before K:.
+        self.header_has_length = False
         self.meter: Fraction | None = DEFAULT_METER
         self.compound = False
         self.unit = Fraction(1, 8)
@@ -382,6 +385,8 @@ class BarScanner:
         if match is None:
             return
         letter, value = match.groups()
+        if letter in "ML":
+            self.header_has_length = True
         if letter == "M":
             self.header_meter = parse_meter(value)
             self.compound = meter_is_compound(value)

@@ -127,6 +127,7 @@ ANY = 1 << (_N + 1)  # every character of the vocabulary...
 NO_NEWLINE = 1 << (_N + 2)  # ...but the newline
 NO_PIPE = 1 << (_N + 3)  # ...but "|"
 NO_COLON = 1 << (_N + 4)  # ...but ":"
+NO_K = 1 << (_N + 5)  # ...but "K"
 
 NOTE_B = _BIT["note"]
 ACC_B = _BIT["sharp"] | _BIT["flat"] | _BIT["natural"]
@@ -233,6 +234,7 @@ class MeterAwareConstraint:
         self._newline_ids = [i for i in self._chars if vocab[i] == "\n"]
         self._pipe_ids = [i for i in self._chars if vocab[i] == "|"]
         self._colon_ids = [i for i in self._chars if vocab[i] == ":"]
+        self._k_ids = [i for i in self._chars if vocab[i] == "K"]
         # Masks depend only on the vocabulary and the device: constraints for the same
         # vocabulary share them (a new constraint per Generate starts warm).
         self._mask_caches = _MASK_CACHES.setdefault(tuple(vocab), {})
@@ -312,6 +314,8 @@ class MeterAwareConstraint:
                     ids.difference_update(self._pipe_ids)
                 if bits & NO_COLON:
                     ids.difference_update(self._colon_ids)
+                if bits & NO_K:
+                    ids.difference_update(self._k_ids)
             for i, class_ids in enumerate(self._class_ids):
                 if bits >> i & 1:
                     ids.update(class_ids)
@@ -416,9 +420,14 @@ class MeterAwareConstraint:
         return None
 
     def _header_key(self, sc: BarScanner) -> Key | None:
-        """In the header only the values of M:, L: and K: are checked, and P: (a part order,
-        which abc2midi rejects unless the body names those parts) is not written."""
+        """In the header only the values of M:, L: and K: are checked, K: waits for an M: or
+        L: line, and P: (a part order, which abc2midi rejects unless the body names those
+        parts) is not written."""
         buf = sc.line_buf
+        if not buf and sc.prev == "\n" and not sc.header_has_length:
+            # No K: line (the header's last) before an M: or L: line: music21 reads no notes
+            # without one (abc2midi assumes L:1/8).
+            return (ANY | NO_K | END, "")
         if len(buf) == 1 and buf[0] == "P" and sc.prev == "P":
             return (ANY | NO_COLON | END, "")
         if len(buf) < 2 or buf[1] != ":":
