@@ -376,7 +376,8 @@ def _pick_tune(file: str, number: int | None) -> str:
 
 def _write_svg_pages(abc: str, out: Path) -> list[Path]:
     """OUT.svg for page 1, OUT-2.svg, OUT-3.svg, ... for the next pages."""
-    from workbench.notation.convert import ConversionError, write_bytes_atomically
+    from workbench.atomic_files import write_bytes_atomically
+    from workbench.notation.convert import ConversionError
     from workbench.notation.render import render_svg_once
 
     result = render_svg_once(abc)

@@ -20,13 +20,12 @@ is read once.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from workbench.atomic_files import write_text_atomically
 from workbench.corpus.abc_split import clean_tune_lines, split_abc
 from workbench.corpus.builtin import builtin_files, is_builtin_spec
 from workbench.corpus.start_end import (
@@ -178,28 +177,6 @@ def _tune_lines(tune: Tune | str) -> list[str]:
     return lines
 
 
-def _write_atomically(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` as UTF-8 to ``path`` atomically.
-
-    Readers see the old or the new file, never half of one: a temporary file in the
-    same folder is written, flushed to disk, and then renamed over ``path``.
-    """
-    path = Path(path)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(text.encode("utf-8"))
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temp_name, mode)
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
-
-
 def export_abc(tunes: Iterable[Tune | str], path: str | os.PathLike[str]) -> int:
     """Write ``tunes`` (Tune objects or ABC strings) to ``path`` as an ABC tunebook.
 
@@ -218,7 +195,7 @@ def export_abc(tunes: Iterable[Tune | str], path: str | os.PathLike[str]) -> int
         if not lines[0].startswith("X:"):
             lines.insert(0, f"X:{position}")
         blocks.append("\n".join(lines) + "\n")
-    _write_atomically(path, "\n".join(blocks))
+    write_text_atomically(path, "\n".join(blocks))
     return len(blocks)
 
 
@@ -235,5 +212,5 @@ def export_start_end(tunes: Iterable[Tune | str], path: str | os.PathLike[str]) 
         lines = _tune_lines(tune)
         if lines:
             blocks.append("\n".join([START_MARKER, *lines, END_MARKER]) + "\n")
-    _write_atomically(path, "".join(blocks))
+    write_text_atomically(path, "".join(blocks))
     return len(blocks)

@@ -18,17 +18,17 @@ the same folder, then renamed), so a failed export never leaves half a file behi
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import os
 import re
-import tempfile
 import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
+
+from workbench.atomic_files import write_bytes_atomically
 
 if TYPE_CHECKING:  # music21 takes ~1 s to import: only the functions that need it import it.
     from music21 import stream
@@ -235,29 +235,6 @@ def score_to_musicxml_bytes(score: stream.Score) -> bytes:
 def abc_to_musicxml_bytes(abc: str) -> bytes:
     """One ABC tune as MusicXML (UTF-8 bytes)."""
     return score_to_musicxml_bytes(abc_to_score(abc))
-
-
-def write_bytes_atomically(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
-
-    Readers see the old file or the new one, never half of one; on failure the temporary
-    file is removed and ``path`` is left as it was.
-    """
-    path = Path(path)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temp_name, mode)
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
-    return path
 
 
 def write_midi(abc: str, path: str | os.PathLike[str], *, tempo_bpm: float | None = None) -> Path:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import functools
 import os
 import re
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -43,6 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.atomic_files import write_text_atomically
 from workbench.corpus import Tune, split_abc
 from workbench.corpus.text import UnreadableFile, read_text
 from workbench.session import NoteHighlight, PlayRequest, Session
@@ -654,15 +654,7 @@ class EditorPane(QWidget):
         if text and not text.endswith("\n"):
             text += "\n"
         try:
-            # A temporary file renamed over the target: a failed save never truncates the file.
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                    handle.write(text)
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            write_text_atomically(path, text)  # a failed save never truncates the file
         except OSError as error:
             QMessageBox.warning(
                 self, "Save ABC file", f"Cannot save {path.name}: {error.strerror or error}."
