@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 import sys
 from pathlib import Path
 
@@ -21,3 +22,13 @@ def load_split(spec: str, val_fraction: float = 0.1, seed: int = 1234):
         flush=True,
     )
     return train, val
+
+
+def summary_ms(name: str, values_ms: list[float]) -> str:
+    """`name: median, p90, min, max (n)` of timings in milliseconds."""
+    v = sorted(values_ms)
+    p90 = v[min(len(v) - 1, round(0.9 * (len(v) - 1)))]
+    return (
+        f"{name}: median {statistics.median(v):.0f} ms, p90 {p90:.0f} ms, "
+        f"min {v[0]:.0f} ms, max {v[-1]:.0f} ms (n={len(v)})"
+    )

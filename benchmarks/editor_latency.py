@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import statistics
 import sys
 import tempfile
 import time
@@ -26,6 +25,8 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _common import summary_ms  # noqa: E402  (benchmarks/ is on sys.path as the script folder)
 
 KEY_GAP_MS = 60
 
@@ -40,15 +41,6 @@ def pick_tune(bars: int) -> str:
         if abs(count - bars) <= 3:
             return tune.text
     raise SystemExit(f"no tune with about {bars} bars")
-
-
-def summary(name: str, values_ms: list[float]) -> str:
-    values = sorted(values_ms)
-    p90 = values[min(len(values) - 1, round(0.9 * (len(values) - 1)))]
-    return (
-        f"{name}: median {statistics.median(values):.0f} ms, p90 {p90:.0f} ms, "
-        f"max {values[-1]:.0f} ms (n={len(values)})"
-    )
 
 
 def main() -> None:
@@ -160,18 +152,18 @@ def main() -> None:
         pane.editor.moveCursor(QTextCursor.MoveOperation.Start)
         pane.shutdown()
 
-    print(summary("score refresh after the last keystroke (target <= 300 ms)", score_ms))
-    print(summary("  of which last keystroke -> engraving starts", wait_ms))
-    print(summary("  of which engraving (child process)", engrave_ms))
-    print(summary("  of which result -> SVG parsed and painted (GUI thread)", show_ms))
-    print(summary("problem list after the last keystroke (250 ms debounce)", validate_ms))
+    print(summary_ms("score refresh after the last keystroke (target <= 300 ms)", score_ms))
+    print(summary_ms("  of which last keystroke -> engraving starts", wait_ms))
+    print(summary_ms("  of which engraving (child process)", engrave_ms))
+    print(summary_ms("  of which result -> SVG parsed and painted (GUI thread)", show_ms))
+    print(summary_ms("problem list after the last keystroke (250 ms debounce)", validate_ms))
 
     runs = []
     for _ in range(50):
         t0 = time.perf_counter()
         problems = validate_abc(tune)
         runs.append((time.perf_counter() - t0) * 1000)
-    print(summary(f"validate_abc alone ({len(problems)} problems)", runs))
+    print(summary_ms(f"validate_abc alone ({len(problems)} problems)", runs))
 
     renderer = ScoreRenderer()
     try:
@@ -181,7 +173,7 @@ def main() -> None:
             t0 = time.perf_counter()
             result = renderer.render(tune)
             runs.append((time.perf_counter() - t0) * 1000)
-        print(summary(f"ScoreRenderer.render alone ({len(result.pages)} page(s))", runs))
+        print(summary_ms(f"ScoreRenderer.render alone ({len(result.pages)} page(s))", runs))
     finally:
         renderer.close()
 

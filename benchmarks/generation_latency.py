@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -26,6 +25,8 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _common import summary_ms  # noqa: E402  (benchmarks/ is on sys.path as the script folder)
 
 IN_PROGRESS = Path("/tmp/pretrained_run/best.pt")
 
@@ -43,15 +44,6 @@ def pick_checkpoint(arg: str | None, tmp: Path) -> Path:
         shutil.copyfile(IN_PROGRESS, copy)
         return copy
     raise SystemExit("no checkpoint: pass --checkpoint PATH")
-
-
-def stats(name: str, values_ms: list[float]) -> str:
-    v = sorted(values_ms)
-    p90 = v[min(len(v) - 1, round(0.9 * (len(v) - 1)))]
-    return (
-        f"{name}: median {statistics.median(v):.0f} ms, p90 {p90:.0f} ms, "
-        f"min {v[0]:.0f} ms, max {v[-1]:.0f} ms (n={len(v)})"
-    )
 
 
 def main() -> None:
@@ -121,11 +113,11 @@ def main() -> None:
             pane.results.wait_checks()
         label = "on" if meter_aware else "off"
         name = f"first char on screen (1 variation, meter-aware {label})"
-        print("RESULT", stats(name, shown))
+        print("RESULT", summary_ms(name, shown))
     shown.clear()
     for _ in range(max(3, args.trials // 2)):
         generate(16, 40, True)
-    print("RESULT", stats("first char on screen (16 variations, meter-aware on)", shown))
+    print("RESULT", summary_ms("first char on screen (16 variations, meter-aware on)", shown))
 
     # 2. Streaming speed and GUI responsiveness.
     lateness: list[float] = []

@@ -16,9 +16,9 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
 
 from workbench.corpus import Tune, load
 from workbench.session import Session
+from workbench.ui import lifetimes
 from workbench.ui.panes.dataset_pane import DatasetPane
 from workbench.ui.widgets.tune_table import LENGTH, TuneTableModel
-from workbench.ui.workers import corpus_loader
 
 LOAD_TIMEOUT_MS = 15_000
 GOOD_ABC = "X:1\nT:First Reel\nM:C|\nK:G\nGABc dedB|\n\nX:2\nT:Second Jig\nM:6/8\nK:Em\nEFG B2e|\n"
@@ -240,11 +240,11 @@ def test_deleting_the_pane_mid_load_stops_the_thread(qtbot, session):
     pane = DatasetPane(session, parent)
     pane.add_sources(["corpus:essenFolksong"])
     pane.load()
-    assert corpus_loader._live_threads
+    assert lifetimes._live_threads
     parent.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     # The thread sees the stop at its next file and is deleted once finished, not before.
-    qtbot.waitUntil(lambda: not corpus_loader._live_threads, timeout=LOAD_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not lifetimes._live_threads, timeout=LOAD_TIMEOUT_MS)
     assert session.dataset is None
 
 

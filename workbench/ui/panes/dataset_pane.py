@@ -50,18 +50,13 @@ from workbench.corpus import (
 )
 from workbench.corpus.builtin import COLLECTIONS
 from workbench.session import Session
+from workbench.ui.lifetimes import connect_session
 from workbench.ui.widgets.dataset_stats import DatasetStatsWidget
 from workbench.ui.widgets.tune_table import LENGTH, SOURCE, TITLE, TuneTableModel
 from workbench.ui.workers.corpus_loader import CorpusLoader
 
 FILE_FILTER = "Tune files (*.abc *.txt);;ABC tunebooks (*.abc);;Text files (*.txt);;All files (*)"
 MAX_SEED = 2**31 - 1
-
-
-def _disconnect_session(session: Session, connections: list[tuple[object, object]]) -> None:
-    # A psygnal connection outlives the C++ widget; calling into a deleted widget would raise.
-    for signal, slot in connections:
-        signal.disconnect(slot)  # type: ignore[attr-defined]
 
 
 class DatasetPane(QWidget):
@@ -112,9 +107,7 @@ class DatasetPane(QWidget):
             (session.dataset_changed, self._on_session_dataset_changed),
             (session.split_changed, self._on_session_split_changed),
         ]
-        for signal, slot in connections:
-            signal.connect(slot)
-        self.destroyed.connect(functools.partial(_disconnect_session, session, connections))
+        connect_session(self, connections)
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)

@@ -17,7 +17,6 @@ Session wiring: ``prompt_changed`` loads its text as a new, unsaved (and undoabl
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 from collections.abc import Callable
@@ -46,6 +45,7 @@ from workbench.atomic_files import write_text_atomically
 from workbench.corpus import Tune, split_abc
 from workbench.corpus.text import UnreadableFile, read_text
 from workbench.session import NoteHighlight, PlayRequest, Session
+from workbench.ui.lifetimes import connect_session
 from workbench.ui.widgets.abc_code_editor import AbcCodeEditor, utf16_len
 from workbench.ui.widgets.abc_highlighter import AbcHighlighter
 from workbench.ui.widgets.find_replace import FindReplaceBar
@@ -148,12 +148,6 @@ def choose_tune(parent: QWidget, file_name: str, tunes: list[Tune]) -> int | Non
         dialog.deleteLater()
 
 
-def _disconnect_session(connections: list[tuple[object, Callable]], *_args: object) -> None:
-    # A psygnal connection outlives the C++ widget; calling into a deleted widget would raise.
-    for signal, slot in connections:
-        signal.disconnect(slot)  # type: ignore[attr-defined]
-
-
 class _ShortcutFilter(QObject):
     """Lets the pane's shortcuts win over the main window's while the editor has focus.
 
@@ -243,13 +237,13 @@ class EditorPane(QWidget):
         self.problem_list.itemActivated.connect(self._on_problem_activated)
         self.problem_list.itemClicked.connect(self._on_problem_activated)
 
-        connections: list[tuple[object, Callable]] = [
-            (session.prompt_changed, self._on_session_prompt),
-            (session.playback_highlight, self._on_session_highlight),
-        ]
-        for signal, slot in connections:
-            signal.connect(slot)  # type: ignore[attr-defined]
-        self.destroyed.connect(functools.partial(_disconnect_session, connections))
+        connect_session(
+            self,
+            [
+                (session.prompt_changed, self._on_session_prompt),
+                (session.playback_highlight, self._on_session_highlight),
+            ],
+        )
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)

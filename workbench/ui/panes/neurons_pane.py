@@ -50,6 +50,7 @@ from workbench.neurons.probes import (
     span_mask,
 )
 from workbench.session import Session
+from workbench.ui.lifetimes import connect_session
 from workbench.ui.widgets.heatmap_view import HeatmapView, shown_char
 from workbench.ui.widgets.neuron_text_view import NeuronTextView
 from workbench.ui.workers.activation_worker import ActivationWorker
@@ -61,12 +62,6 @@ SORTS = [
     ("correlation", "Sort: correlation with selection"),
 ]
 METHOD_NAMES = {"cohen_d": "Cohen's d (mean difference / pooled std)", "pearson_r": "Pearson r"}
-
-
-def _disconnect_session(session: Session, connections: list[tuple[object, object]]) -> None:
-    # A psygnal connection outlives the C++ widget; calling into a deleted widget would raise.
-    for signal, slot in connections:
-        signal.disconnect(slot)  # type: ignore[attr-defined]
 
 
 def _fill(widget: QListWidget, rows: list[tuple[str, int | None]]) -> None:
@@ -119,9 +114,7 @@ class NeuronsPane(QWidget):
             (session.inspect_requested, self._on_session_inspect_requested),
             (session.checkpoint_changed, self._on_session_checkpoint_changed),
         ]
-        for signal, slot in connections:
-            signal.connect(slot)
-        self.destroyed.connect(functools.partial(_disconnect_session, session, connections))
+        connect_session(self, connections)
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)

@@ -8,7 +8,6 @@ running another text through the same checkpoint skips the load.
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 from pathlib import Path
@@ -17,10 +16,9 @@ from PySide6.QtCore import QObject, QThread, Signal
 
 from models.activation_store import CaptureCancelled
 from models.errors import EngineError
+from workbench.ui.lifetimes import keep_thread_alive
 
 log = logging.getLogger(__name__)
-
-_live_threads: set[QThread] = set()
 
 
 class _ModelCache:
@@ -118,9 +116,7 @@ class ActivationWorker(QObject):
         thread.failed.connect(self.failed)
         thread.finished.connect(self._on_thread_finished)
         # A running QThread must not be destroyed: it keeps itself alive until it ends.
-        _live_threads.add(thread)
-        thread.finished.connect(functools.partial(_live_threads.discard, thread))
-        thread.finished.connect(thread.deleteLater)
+        keep_thread_alive(thread)
         self._thread = thread
         thread.start()
 

@@ -10,7 +10,6 @@ GUI thread, so Qt queues them: the receivers run on the GUI thread, in order.
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 import time
@@ -18,11 +17,11 @@ import time
 from PySide6.QtCore import QObject, QThread, Signal
 
 from workbench.corpus import CorpusError, LoadCancelled, dataset_stats, load
+from workbench.ui.lifetimes import keep_thread_alive
 
 log = logging.getLogger(__name__)
 
 # Threads that are running, whether or not their CorpusLoader still exists.
-_live_threads: set[QThread] = set()
 
 #: Least time between two progress signals: a folder of 13,000 one-tune files would otherwise
 #: queue 13,000 signals for a progress bar that can show a few dozen steps a second.
@@ -104,9 +103,7 @@ class CorpusLoader(QObject):
         thread.finished.connect(self._on_thread_finished)
         # Destroying a running QThread aborts the process, so the thread keeps itself alive
         # (even if this loader is deleted first) until it has finished and Qt deletes it.
-        _live_threads.add(thread)
-        thread.finished.connect(functools.partial(_live_threads.discard, thread))
-        thread.finished.connect(thread.deleteLater)
+        keep_thread_alive(thread)
         self._thread = thread
         thread.start()
 

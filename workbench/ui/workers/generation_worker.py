@@ -10,7 +10,7 @@
 
 Signals are emitted from the worker threads; their receivers live on the GUI thread, so Qt
 queues them and the slots run there, in order. A running QThread must never be destroyed, so
-each keeps itself alive (in ``_live_threads``) until it has finished.
+each keeps itself alive (``workbench.ui.lifetimes.keep_thread_alive``) until it has finished.
 """
 
 from __future__ import annotations
@@ -27,19 +27,12 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal
 
 from workbench.generation import describe_checkpoint
+from workbench.ui.lifetimes import keep_thread_alive
 
 log = logging.getLogger(__name__)
 
 #: Least time between two batches of streamed characters.
 STREAM_INTERVAL_S = 0.03
-
-_live_threads: set[QThread] = set()
-
-
-def _keep_alive(thread: QThread) -> None:
-    _live_threads.add(thread)
-    thread.finished.connect(functools.partial(_live_threads.discard, thread))
-    thread.finished.connect(thread.deleteLater)
 
 
 def _user_message(error: Exception) -> str:
@@ -177,7 +170,7 @@ class ModelLoader(QObject):
         thread.failed.connect(self._on_failed)
         self._current = path
         thread.finished.connect(self._on_thread_finished)
-        _keep_alive(thread)
+        keep_thread_alive(thread)
         self._thread = thread
         thread.start()
 
@@ -344,7 +337,7 @@ class GenerationRunner(QObject):
         thread.completed.connect(self.completed)
         thread.failed.connect(self.failed)
         thread.finished.connect(self._on_thread_finished)
-        _keep_alive(thread)
+        keep_thread_alive(thread)
         self._thread = thread
         thread.start()
 
@@ -415,7 +408,7 @@ class TaskRunner(QObject):
         thread.succeeded.connect(self._done)
         thread.failed.connect(self._failed)
         thread.finished.connect(self._next)
-        _keep_alive(thread)
+        keep_thread_alive(thread)
         self._thread = thread
         thread.start()
 

@@ -24,11 +24,12 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 
+from workbench.ui.lifetimes import keep_thread_alive
+
 log = logging.getLogger(__name__)
 
 # Threads still running, whether or not their worker object still exists: destroying a running
 # QThread aborts the process, so a thread keeps itself referenced until it has finished.
-_live_threads: set[QThread] = set()
 
 
 class _LoopThread(QThread):
@@ -123,9 +124,7 @@ class LatestOnlyWorker(QObject):
             return
         thread = _LoopThread(self)
         thread.answered.connect(self._on_answered)
-        _live_threads.add(thread)
-        thread.finished.connect(functools.partial(_live_threads.discard, thread))
-        thread.finished.connect(thread.deleteLater)
+        keep_thread_alive(thread)
         thread.finished.connect(self._on_thread_finished)
         # If this object is deleted with its parent, the thread still stops.
         self.destroyed.connect(functools.partial(_request_stop, self._condition, self._state))
