@@ -17,6 +17,8 @@ thread) share the engine under a lock.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import threading
 from pathlib import Path
@@ -59,10 +61,22 @@ class SynthUnavailable(Exception):
     """FluidSynth or the soundfont cannot be used; the message says why."""
 
 
+def _import_fluidsynth():
+    """Import pyfluidsynth without letting it write to our stdout.
+
+    pyfluidsynth 1.4 prints "'fluidsynth' was found at ..." on import whenever the
+    environment variable CI is set; `workbench render --wav` prints the written path on
+    stdout for scripts to read, so that line must not get in.
+    """
+    with contextlib.redirect_stdout(io.StringIO()):
+        import fluidsynth
+    return fluidsynth
+
+
 class FluidSynthEngine:
     def __init__(self, soundfont: Path, sample_rate: int = SAMPLE_RATE) -> None:
         try:
-            import fluidsynth
+            fluidsynth = _import_fluidsynth()
         except (ImportError, OSError) as error:  # no pyfluidsynth, or no libfluidsynth
             raise SynthUnavailable(f"FluidSynth is not available ({error})") from error
         if not Path(soundfont).is_file():
