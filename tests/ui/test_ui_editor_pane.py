@@ -358,6 +358,19 @@ def test_follow_along_highlights_the_playing_note(qtbot, pane, session):
     assert pane.editor.playback_range() is None
 
 
+def test_follow_along_marks_the_note_in_the_score_too(qtbot, pane, session):
+    tune = "X:1\nT:Follow\nM:4/4\nL:1/8\nK:D\nD E F G A B c d|\n"
+    with qtbot.waitSignal(pane.score_view.rendered, timeout=20_000):
+        session.prompt = tune
+    note = tune.index("A B")
+    session.highlight_note(NoteHighlight(pane.current_tune(), note, note + 1))
+    page, element = pane.score_view.playback_note()
+    assert page == 0 and f'id="{element}"' in pane.score_view.pages[0]
+    assert pane.score_view.canvas.widget_box() is not None
+    session.highlight_note(None)
+    assert pane.score_view.playback_note() is None
+
+
 def test_find_and_replace(qtbot, pane):
     pane.set_text("abc ABC abc |")
     pane.editor.setFocus()

@@ -172,3 +172,59 @@ def test_shutdown_can_be_repeated(qtbot, view, real_tune):
     qtbot.waitUntil(lambda: not shiboken6.isValid(thread))  # Qt deleted the finished thread
     view.shutdown()
     assert view.worker.shutdown()
+
+
+def _amber(image: QImage, box) -> int:
+    """Pixels inside ``box`` tinted by the playback mark (more red than blue, not grey)."""
+    count = 0
+    for y in range(max(0, int(box.top())), min(image.height(), int(box.bottom()))):
+        for x in range(max(0, int(box.left())), min(image.width(), int(box.right()))):
+            colour = QColor(image.pixel(x, y))
+            count += colour.red() - colour.blue() > 60
+    return count
+
+
+def test_follow_marks_the_playing_note_without_rendering_again(qtbot, view):
+    from workbench.notation.written_notes import written_notes
+
+    abc = "X:1\nT:Scale\nM:4/4\nL:1/8\nK:C\nC D E F G A B c|[CEG]2 z2 x4|\n"
+    _render(qtbot, view, abc)
+    written = written_notes(abc)
+    boxes = []
+    for _kind, start, end in written[:8]:
+        assert view.show_playback_note(abc, start, end)
+        boxes.append(view.canvas.widget_box())
+    # Left to right, and a rising scale climbs the staff.
+    assert [b.center().x() for b in boxes] == sorted(b.center().x() for b in boxes)
+    assert boxes[-1].center().y() < boxes[0].center().y()
+    assert all(view.canvas.rect().contains(b.toRect()) for b in boxes)
+    image = view.canvas.grab().toImage()
+    assert _amber(image, boxes[-1]) > 20  # the mark is drawn where the note is
+    assert _amber(image, boxes[0]) == 0  # and only there
+    # An invisible rest is paired but has nothing to mark; other text marks nothing.
+    _kind, start, end = written[-1]
+    assert view.show_playback_note(abc, start, end) and view.canvas.widget_box() is None
+    assert not view.show_playback_note("X:2\nK:C\nC|\n", 7, 8)
+    assert view.playback_note() is None
+    assert view.show_playback_note(abc, written[0][1], written[0][2])
+    view.show_playback_note(None)
+    assert view.playback_note() is None and view.canvas.widget_box() is None
+
+
+def test_follow_turns_the_page_to_the_playing_note(qtbot, view, real_tune):
+    from workbench.notation.written_notes import written_notes
+
+    head, body = real_tune.split("K:G\n")
+    long_tune = f"{head}K:G\n" + body * 10  # 160 bars: two pages
+    _render(qtbot, view, long_tune)
+    assert len(view.pages) >= 2 and view.page_index == 0
+    _kind, start, end = written_notes(long_tune)[-3]
+    assert view.show_playback_note(long_tune, start, end)
+    page, element = view.playback_note()
+    assert page == view.page_index == len(view.pages) - 1
+    assert f'id="{element}"' in view.pages[page]
+    box = view.canvas.widget_box()
+    assert box is not None
+    # Scrolled so the note is in sight.
+    top = view.scroll.verticalScrollBar().value()
+    assert top <= box.center().y() <= top + view.scroll.viewport().height()

@@ -76,8 +76,54 @@ def _collapse_text(text: ET.Element) -> list[ET.Element]:
     return flat
 
 
+# verovio's element classes for what ABC writes as a note, a chord or a rest (a multi-bar rest
+# is an mRest or multiRest, an invisible ``x`` a space, an invisible ``X`` an mSpace).
+_DRAWN_KINDS = {
+    "note": "note",
+    "chord": "chord",
+    "rest": "rest",
+    "mRest": "rest",
+    "multiRest": "rest",
+    "space": "rest",
+    "mSpace": "rest",
+}
+
+
+def drawn_notes(root: ET.Element) -> list[tuple[str, str]]:
+    """``(kind, element id)`` of every note, chord and rest drawn on a page, in document order.
+
+    Kinds are "note", "chord" and "rest", as in
+    :func:`workbench.notation.written_notes.written_notes`; the notes of a chord are part of
+    it, not entries of their own. verovio writes a single-staff tune's layer in time order, so
+    this is the written order of the ABC.
+    """
+    found: list[tuple[str, str]] = []
+    stack = [iter(root)]
+    while stack:  # depth-first, in document order, without recursion
+        child = next(stack[-1], None)
+        if child is None:
+            stack.pop()
+            continue
+        kind = None
+        if child.tag == _G:
+            kind = next(
+                (_DRAWN_KINDS[c] for c in child.get("class", "").split() if c in _DRAWN_KINDS),
+                None,
+            )
+        if kind is not None and child.get("id"):
+            found.append((kind, child.get("id", "")))
+            continue  # a note's or chord's insides (noteheads, a chord's notes) are part of it
+        stack.append(iter(child))
+    return found
+
+
 def qtsvg_compatible(svg: str) -> str:
     """verovio's SVG made drawable by QtSvg: no nested ``<svg>``, no nested ``<tspan>``."""
+    return _repaired_page(svg)[0]
+
+
+def _repaired_page(svg: str) -> tuple[str, list[tuple[str, str]]]:
+    """The page made drawable by QtSvg, and its :func:`drawn_notes`."""
     root = ET.fromstring(svg)
     _flatten_nested_svg(root)
     for parent in list(root.iter()):
@@ -87,27 +133,39 @@ def qtsvg_compatible(svg: str) -> str:
                 for offset, flat in enumerate(_collapse_text(child)):
                     flat.tail = child.tail
                     parent.insert(i + offset, flat)
-    return ET.tostring(root, encoding="unicode")
+    return ET.tostring(root, encoding="unicode"), drawn_notes(root)
 
 
-def render_pages(toolkit: Any, abc: str, options: dict[str, Any]) -> tuple[list[str], str | None]:
-    """``(pages, error)`` for one tune, with a toolkit already made."""
+def render_pages(
+    toolkit: Any, abc: str, options: dict[str, Any]
+) -> tuple[list[str], str | None, list[tuple[str, int, str]]]:
+    """``(pages, error, notes)`` for one tune, with a toolkit already made.
+
+    ``notes`` lists ``(kind, page index, element id)`` of every drawn note, chord and rest.
+    """
     toolkit.setOptions(options)
     if not toolkit.loadData(abc):
-        return [], "verovio could not read this ABC"
+        return [], "verovio could not read this ABC", []
     count = toolkit.getPageCount()
     if count < 1:
-        return [], "verovio found nothing to engrave in this ABC"
-    return [qtsvg_compatible(toolkit.renderToSVG(n)) for n in range(1, count + 1)], None
+        return [], "verovio found nothing to engrave in this ABC", []
+    pages: list[str] = []
+    notes: list[tuple[str, int, str]] = []
+    for index in range(count):
+        page, drawn = _repaired_page(toolkit.renderToSVG(index + 1))
+        pages.append(page)
+        notes.extend((kind, index, element) for kind, element in drawn)
+    return pages, None, notes
 
 
 def serve(conn: Any) -> None:
     """The child process's loop: ``(request_id, abc, options, timemap)`` in, replies out.
 
-    The reply is ``(request_id, pages, error)``; when a timemap was asked for and the pages
-    were made, a second message ``(request_id, timemap)`` follows. It comes separately
-    because verovio 6.4 kills the process computing the timemap of many tunes with repeats
-    (16 of 30 corpus tunes tried): the pages must reach the parent first.
+    The reply is ``(request_id, pages, error, notes)`` (see :func:`render_pages`); when a
+    timemap was asked for and the pages were made, a second message ``(request_id,
+    timemap)`` follows. It comes separately because verovio 6.4 kills the process
+    computing the timemap of many tunes with repeats (16 of 30 corpus tunes tried): the
+    pages must reach the parent first.
     """
     import verovio
 
@@ -124,11 +182,11 @@ def serve(conn: Any) -> None:
             return
         request_id, abc, options, timemap = request
         try:
-            pages, error = render_pages(toolkit, abc, options)
+            pages, error, notes = render_pages(toolkit, abc, options)
         except Exception as exc:  # a Python-level failure is an answer, not the end
-            pages, error = [], f"the engraver failed: {exc}"
+            pages, error, notes = [], f"the engraver failed: {exc}", []
         try:
-            conn.send((request_id, pages, error))
+            conn.send((request_id, pages, error, notes))
             if timemap and pages:
                 try:
                     events = toolkit.renderToTimemap({"includeMeasures": True})

@@ -29,7 +29,7 @@ import re
 import signal
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from workbench.notation._render_worker import qtsvg_compatible, serve
@@ -51,11 +51,17 @@ class RenderResult:
     played again in a repeat carry a ``-rend2`` (``-rend3``...) suffix on the drawn id. It stays
     None when verovio fails to compute it: verovio 6.4 crashes on the timemap of many tunes
     with repeats (the pages still come back, and the worker is restarted).
+
+    ``notes`` lists ``(kind, page index, SVG element id)`` of every drawn note, chord and rest
+    in written order (kind "note", "chord" or "rest"); with
+    :func:`workbench.notation.score_notes.note_elements` it finds the drawn element of a note
+    written in the ABC, which is how the score follows playback without the timemap.
     """
 
     pages: list[str]
     error: str | None = None
     timemap: list[dict[str, Any]] | None = None
+    notes: list[tuple[str, int, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -248,7 +254,7 @@ class ScoreRenderer:
             if result is not None:  # the timemap that follows the pages
                 result.timemap = reply[1]
                 return result
-            result = RenderResult(reply[1], reply[2])
+            result = RenderResult(reply[1], reply[2], notes=reply[3])
             if not (timemap and result.pages):
                 return result
 

@@ -428,7 +428,9 @@ class EditorPane(QWidget):
     def _on_session_highlight(self, highlight: object) -> None:
         if not isinstance(highlight, NoteHighlight):
             self.editor.set_playback_range(None)
+            self.score_view.show_playback_note(None)
             return
+        self.score_view.show_playback_note(highlight.abc, highlight.start, highlight.end)
         for start, end in self._ordered_spans():
             if self._text[start:end] == highlight.abc:
                 prefix = self._text[: start + highlight.start]

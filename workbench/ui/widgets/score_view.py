@@ -8,6 +8,11 @@ scaling a bitmap. A failed render (bad ABC, verovio crashed, timeout) shows its 
 the last good score, which stays on screen greyed out.
 
 Export writes the current page as SVG (verovio's text) or PNG, or every page as a PDF.
+
+Follow-along: :meth:`ScoreView.show_playback_note` marks the drawn note that the given
+characters of the ABC wrote (paired by :func:`workbench.notation.score_notes.note_elements`),
+turning the page and scrolling to it. The mark is a translucent box painted over the note, so
+following playback costs a repaint, never a new render.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.notation.score_notes import note_elements
 from workbench.ui.workers.notation_worker import RenderWorker
 
 # A pause this long means typing stopped; engraving (~120-150 ms) plus painting (~40 ms) then
@@ -48,6 +54,8 @@ ZOOM_STEP = 1.25
 MIN_ZOOM, MAX_ZOOM = 0.1, 8.0
 PNG_WIDTH = 2000  # pixels across an exported page
 EXPORT_FILTER = "SVG image (*.svg);;PNG image (*.png);;PDF document (*.pdf)"
+PLAYBACK_COLOUR = QColor(245, 158, 11, 110)  # amber, translucent: the note stays readable
+PLAYBACK_MARGIN = 3.0  # pixels around the note's box
 
 
 class _ScoreCanvas(QWidget):
@@ -58,6 +66,7 @@ class _ScoreCanvas(QWidget):
         self.renderer: QSvgRenderer | None = None
         self.stale = False
         self.zoom = 1.0
+        self.playback_box: QRectF | None = None  # the playing note, in the SVG's viewBox units
 
     def page_size(self) -> QSize:
         if self.renderer is None:
@@ -79,7 +88,29 @@ class _ScoreCanvas(QWidget):
         if self.stale:
             painter.setOpacity(0.3)
         self.renderer.render(painter, QRectF(self.rect()))
+        box = self.widget_box()
+        if box is not None and not self.stale:
+            painter.setOpacity(1.0)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(PLAYBACK_COLOUR)
+            painter.drawRoundedRect(box, 3.0, 3.0)
         painter.end()
+
+    def widget_box(self) -> QRectF | None:
+        """The playing note's box in this widget's pixels (None when there is none)."""
+        if self.renderer is None or self.playback_box is None:
+            return None
+        view = self.renderer.viewBoxF()
+        if view.width() <= 0 or view.height() <= 0:
+            return None
+        sx, sy = self.width() / view.width(), self.height() / view.height()
+        box = self.playback_box
+        return QRectF(
+            (box.x() - view.x()) * sx,
+            (box.y() - view.y()) * sy,
+            box.width() * sx,
+            box.height() * sy,
+        ).adjusted(-PLAYBACK_MARGIN, -PLAYBACK_MARGIN, PLAYBACK_MARGIN, PLAYBACK_MARGIN)
 
 
 class ScoreView(QWidget):
@@ -102,6 +133,9 @@ class ScoreView(QWidget):
         self._page = 0
         self._fit_width = True
         self._error = ""
+        # (start, end) of a note in the shown ABC -> (page, SVG element id); see score_notes.
+        self._note_elements: dict[tuple[int, int], tuple[int, str]] = {}
+        self._playback_note: tuple[int, str] | None = None  # (page, element id) marked now
 
         self.worker = RenderWorker(self)
         self.worker.finished_job.connect(self._on_rendered)
@@ -219,8 +253,10 @@ class ScoreView(QWidget):
         if not all(r.isValid() for r in renderers):
             self._on_failed(_job, "the score's SVG could not be drawn")
             return
+        self._playback_note = None
         self._set_pages(pages, renderers)
         self._shown_abc = self._abc
+        self._note_elements = note_elements(self._abc, getattr(result, "notes", None) or [])
         self._set_error("")
         self.rendered.emit()
 
@@ -233,6 +269,8 @@ class ScoreView(QWidget):
         self._renderers = renderers or []
         if not pages:
             self._shown_abc = None
+            self._note_elements = {}
+            self._playback_note = None
         self._page = min(self._page, max(0, len(pages) - 1))
         self._show_page()
 
@@ -262,6 +300,50 @@ class ScoreView(QWidget):
     def error_message(self) -> str:
         """The last render failure's message, "" when the score on screen is current."""
         return self._error
+
+    # -- follow-along ------------------------------------------------------------------------
+
+    def show_playback_note(self, abc: str | None, start: int = 0, end: int = 0) -> bool:
+        """Mark the note that characters [start, end) of ``abc`` wrote; None clears the mark.
+
+        Returns whether a note is marked: not when ``abc`` is not the tune on screen, or its
+        notes could not be paired with the drawing (then the score simply does not follow).
+        """
+        target = None
+        if abc is not None and abc == self._shown_abc:
+            target = self._note_elements.get((start, end))
+        if target == self._playback_note:
+            return target is not None
+        self._playback_note = target
+        if target is not None and target[0] != self._page:
+            self.set_page(target[0])  # also places the mark, through _show_page
+        else:
+            self._place_playback_mark()
+        return target is not None
+
+    def playback_note(self) -> tuple[int, str] | None:
+        """(page index, SVG element id) of the note marked as playing, or None."""
+        return self._playback_note
+
+    def _place_playback_mark(self) -> None:
+        renderer = self.canvas.renderer
+        box = None
+        if renderer is not None and self._playback_note is not None:
+            page, element = self._playback_note
+            if page == self._page and renderer.elementExists(element):
+                bounds = renderer.transformForElement(element).mapRect(
+                    renderer.boundsOnElement(element)
+                )
+                if bounds.width() > 0 and bounds.height() > 0:  # an invisible rest has none
+                    box = bounds
+        self.canvas.playback_box = box
+        self.canvas.update()
+        widget_box = self.canvas.widget_box()
+        if widget_box is not None:
+            centre = widget_box.center()
+            margin_x = min(200, self.scroll.viewport().width() // 3)
+            margin_y = min(200, self.scroll.viewport().height() // 3)
+            self.scroll.ensureVisible(round(centre.x()), round(centre.y()), margin_x, margin_y)
 
     # -- pages and zoom ----------------------------------------------------------------------
 
@@ -311,6 +393,7 @@ class ScoreView(QWidget):
             self._apply_fit()
         else:
             self._apply_zoom(self.canvas.zoom)
+        self._place_playback_mark()
 
     def _update_widgets(self) -> None:
         count = len(self._pages)
