@@ -22,6 +22,10 @@ For each set it prints:
   the whole tune, `body` only what follows the `K:` line (header lines such as
   `O: Europa, Mitteleuropa, Deutschland` are shared by thousands of real tunes).
 
+Generated tunes are measured as the app delivers them: the provenance header lines the model
+wrote (`O:`, `Z:`, `N:`...; `workbench.notation.provenance`) are dropped first. Their copying
+as sampled, before that, is printed too (`whole, as sampled`).
+
 The same figures for --num tunes drawn from --data are the ceiling. Their copying is measured
 held-out style: against the other tunes of --data, never against themselves (the corpus has
 its own duplicates and shared phrases, so even this is not zero).
@@ -60,6 +64,7 @@ from workbench.corpus import load
 from workbench.corpus.stats import tune_key, tune_meter
 from workbench.notation.meter import bar_lengths
 from workbench.notation.meter_aware import MeterAwareConstraint
+from workbench.notation.provenance import drop_provenance
 from workbench.notation.tune_info import parses_in_music21
 
 SPAN = 32
@@ -256,6 +261,8 @@ def report(name: str, r: dict, corpus_meters: dict, corpus_keys: dict) -> None:
     print(f"  meters (corpus)     {_mix(r['meters'], corpus_meters)}; TV {r['meter_tv']:.3f}")
     print(f"  keys (corpus)       {_mix(r['keys'], corpus_keys)}; TV {r['key_tv']:.3f}")
     print(f"  copying, whole      {_copy(r['copy_whole'])}")
+    if "copy_whole_raw" in r:
+        print(f"  ..whole, as sampled {_copy(r['copy_whole_raw'])}")
     print(f"  copying, body       {_copy(r['copy_body'])}")
     if "seconds" in r:
         print(f"  sampling            {r['seconds']:.1f} s, {r['steps']} steps")
@@ -278,7 +285,9 @@ def generate(model, tok, num, temperature, meter_aware, max_chars, seed, batch) 
     seconds = time.perf_counter() - t0
     # A tune that used the whole length cap did not end by itself.
     ended = sum(len(t) < max_chars for t in texts) / len(texts)
-    return {"texts": texts, "seconds": seconds, "steps": steps, "ended": ended}
+    # As the app and `workbench generate` do: the provenance header lines the model wrote go.
+    clean = [drop_provenance(t) for t in texts]
+    return {"texts": clean, "raw": texts, "seconds": seconds, "steps": steps, "ended": ended}
 
 
 class _StepCounter:
@@ -406,6 +415,7 @@ def main() -> None:
                     model, tok, args.num, temperature, aware, args.max_chars, args.seed, args.batch
                 )
                 r = evaluate(g["texts"], corpus_meters, corpus_keys, index, pool)
+                r["copy_whole_raw"] = copying(g["raw"], index)
                 r.update(seconds=g["seconds"], steps=g["steps"], ended=g["ended"])
                 r.update(temperature=temperature, meter_aware=aware, texts=g["texts"])
                 name = f"T={temperature:g}, meter-aware {'on' if aware else 'off'}"

@@ -329,6 +329,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
     tunes = sample(
         model, ckpt.tokenizer, prompt, args.num, params, constraint=constraint, device=device
     )
+    if not args.keep_provenance:
+        from workbench.notation.provenance import drop_provenance
+
+        tunes = [drop_provenance(tune, prompt) for tune in tunes]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     width = max(3, len(str(args.num)))
@@ -668,6 +672,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=True,
         help="mask characters that would overfill a bar under the tune's M:/L: and force a bar "
         "line when a bar is full, so every bar fits (default: on)",
+    )
+    gen.add_argument(
+        "--keep-provenance",
+        action="store_true",
+        help="keep the origin, source, transcriber, notes... (O:, S:, Z:, N:, ...) lines the "
+        "model writes into the header, and R: genre lists (by default they are dropped: a "
+        "generated tune has no origin)",
     )
     gen.set_defaults(func=cmd_generate)
 

@@ -33,3 +33,23 @@ def test_generate_without_a_checkpoint_writes_tunes_whose_bars_fit(tmp_path, cap
         assert text.startswith("X:1\nM:6/8\nL:1/8\nK:G\n")
         bars = bar_lengths(text)
         assert len(bars) >= 2 and all(b.fits for b in bars[:-1]), text
+
+
+def test_generated_headers_claim_no_provenance_unless_asked(tmp_path, capsys):
+    from workbench.notation.provenance import drop_provenance
+
+    args = ["generate", "--num", "6", "--max-chars", "400", "--seed", "3"]
+    assert main([*args, "--out", str(tmp_path / "raw"), "--keep-provenance"]) == 0
+    assert main([*args, "--out", str(tmp_path / "clean")]) == 0
+    capsys.readouterr()
+    raw = [f.read_text(encoding="utf-8") for f in sorted((tmp_path / "raw").glob("*.abc"))]
+    clean = [f.read_text(encoding="utf-8") for f in sorted((tmp_path / "clean").glob("*.abc"))]
+
+    def header(text: str) -> list[str]:
+        return text.partition("\nK:")[0].split("\n")
+
+    # The model writes them (three quarters of its training tunes have an origin line)...
+    assert any(line[:2] in ("O:", "N:", "Z:", "S:", "B:") for t in raw for line in header(t))
+    # ...and by default they are gone, the rest of each tune as sampled.
+    assert clean == [drop_provenance(t) for t in raw]
+    assert not any(line[:2] in ("O:", "N:", "Z:", "S:", "B:") for t in clean for line in header(t))

@@ -402,3 +402,33 @@ def test_meter_aware_is_on_by_default_and_makes_the_bars_fit(qtbot, make_pane, r
     outcome = run(qtbot, pane)
     assert not outcome.meter_aware
     assert share_of_bars_that_fit() < 0.6
+
+
+def test_the_live_view_shows_no_provenance_lines(qtbot, make_pane) -> None:
+    from workbench.ui.workers.generation_worker import StreamChunk
+
+    pane = make_pane()
+    pane._prompt_used = "X:1\n"
+    pane._live = ["", ""]
+    pane._live_shown = "X:1\n"
+    pane.live_view.setPlainText("X:1\n")  # as generate() leaves them
+    pane.watch_spin.setRange(1, 2)
+    pane.watch_spin.setValue(1)
+    pieces = [
+        "T: Der Mai\nO: Eur",
+        "opa, Mitteleuropa\nR: Lied, Ballade",
+        "\nM: 2/4\nK: G\nG2 A",
+        "B|\n",
+    ]
+    shown = []
+    for steps, piece in enumerate(pieces, 1):
+        pane._on_runner_streamed(StreamChunk({0: piece, 1: piece.upper()}, steps))
+        shown.append(pane.live_view.toPlainText())
+    assert shown == [
+        "X:1\nT: Der Mai\n",
+        "X:1\nT: Der Mai\nR: Lied, Ballade",
+        "X:1\nT: Der Mai\nR: Lied\nM: 2/4\nK: G\nG2 A",
+        "X:1\nT: Der Mai\nR: Lied\nM: 2/4\nK: G\nG2 AB|\n",
+    ]
+    pane.watch_spin.setValue(2)  # the other variation, cleaned the same way
+    assert pane.live_view.toPlainText() == "X:1\nT: DER MAI\nR: LIED\nM: 2/4\nK: G\nG2 AB|\n"

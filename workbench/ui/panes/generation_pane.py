@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from models.pretrained import default_checkpoint
 from workbench.generation import KEYS, METERS, GeneratedTune, build_prompt
+from workbench.notation.provenance import drop_provenance
 from workbench.runs import default_runs_root
 from workbench.session import Session
 from workbench.ui.widgets.generation_results import GenerationResults
@@ -90,6 +91,7 @@ class GenerationPane(QWidget):
         self.first_char_latency: float | None = None
         self._t0 = 0.0
         self._live: list[str] = []  # generated text per variation of the running batch
+        self._live_shown: str | None = None  # what the live view shows of the watched one
         self._prompt_used = ""
         self._max_chars = 1
 
@@ -450,6 +452,7 @@ class GenerationPane(QWidget):
         self._max_chars = self.length_spin.value()
         self.watch_spin.setRange(1, num)
         self.live_view.setPlainText(prompt)
+        self._live_shown = prompt
         self.progress.setRange(0, self._max_chars)
         self.progress.setValue(0)
         self.status_label.setStyleSheet("")
@@ -476,11 +479,7 @@ class GenerationPane(QWidget):
         for index, piece in chunk.pieces.items():
             self._live[index] += piece
         if watched in chunk.pieces:
-            cursor = self.live_view.textCursor()
-            cursor.movePosition(QTextCursor.MoveOperation.End)
-            cursor.insertText(chunk.pieces[watched])
-            self.live_view.setTextCursor(cursor)
-            self.live_view.ensureCursorVisible()
+            self._show_live(watched)
             if self.first_char_latency is None:
                 self.first_char_latency = time.perf_counter() - self._t0
                 self.first_char_shown.emit(self.first_char_latency)
@@ -488,8 +487,25 @@ class GenerationPane(QWidget):
 
     def _on_watch_changed(self, value: int) -> None:
         if 0 < value <= len(self._live):
-            self.live_view.setPlainText(self._prompt_used + self._live[value - 1])
+            self._live_shown = None
+            self._show_live(value - 1)
+
+    def _show_live(self, index: int) -> None:
+        """Show variation ``index`` as sampled so far, as it will be kept: without the
+        provenance lines of its header (workbench.notation.provenance). Appends when the shown
+        text only grew (the usual case: the body streaming in), else replaces it."""
+        text = drop_provenance(self._prompt_used + self._live[index], self._prompt_used)
+        shown = self._live_shown
+        if shown is not None and text.startswith(shown):
+            cursor = self.live_view.textCursor()
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            cursor.insertText(text[len(shown) :])
+            self.live_view.setTextCursor(cursor)
+        else:
+            self.live_view.setPlainText(text)
             self.live_view.moveCursor(QTextCursor.MoveOperation.End)
+        self._live_shown = text
+        self.live_view.ensureCursorVisible()
 
     def _on_runner_completed(self, outcome: GenerationOutcome) -> None:
         self.last_outcome = outcome

@@ -275,6 +275,10 @@ class _SampleThread(QThread):
         except Exception as error:
             self.failed.emit(_user_message(error))
             return
+        from workbench.notation.provenance import drop_provenance
+
+        # A generated tune claims no origin, source or transcriber (see the module).
+        texts = [drop_provenance(text, self._prompt) for text in texts]
         self._flush(time.perf_counter())
         elapsed = time.perf_counter() - self._t0
         generated = sum(self._counts)
