@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from functools import cache
 from pathlib import Path
 
@@ -84,11 +83,9 @@ def test_sources_name_files_inside_music21(ryans: LoadResult) -> None:
     assert path.parts[-3:] == ("corpus", "ryansMammoth", "LanigansBallJig.abc")
 
 
-def test_folk_is_all_five_and_fast() -> None:
-    started = time.perf_counter()
+def test_folk_is_all_five_collections() -> None:
+    # Its speed (target < 5 s) is measured by benchmarks/corpus_load.py, not here.
     folk = load(["corpus:folk"])
-    elapsed = time.perf_counter() - started
-    assert elapsed < 5.0, f"corpus:folk took {elapsed:.2f} s"
     assert len(folk.tunes) == 12947
     assert 4_000_000 < folk.chars < 4_600_000
     collections = {tune.source.split("/")[0] for tune in folk.tunes}
