@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, QThread, Signal
 
 from models.activation_store import CaptureCancelled
 from models.errors import EngineError
-from workbench.ui.lifetimes import keep_thread_alive
+from workbench.ui.workers.one_thread import OneThreadWorker
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class _CaptureThread(QThread):
             self.captured.emit(acts, description)
 
 
-class ActivationWorker(QObject):
+class ActivationWorker(OneThreadWorker):
     """Runs one capture at a time off the GUI thread.
 
     ``start(path, text)`` begins; exactly one of ``captured``, ``cancelled`` or ``failed``
@@ -93,44 +93,17 @@ class ActivationWorker(QObject):
     captured = Signal(object, str)  # Activations, model description
     cancelled = Signal()
     failed = Signal(str)
-    finished = Signal()
+    wait_ms = 30_000
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._thread: _CaptureThread | None = None
-        self._stop = threading.Event()
         self._cache = _ModelCache()
-        self.destroyed.connect(self._stop.set)
-
-    def is_running(self) -> bool:
-        return self._thread is not None
 
     def start(self, path: Path, text: str) -> None:
-        if self._thread is not None:
-            raise RuntimeError("a capture is already running")
-        self._stop.clear()
+        self._begin("a capture")
         thread = _CaptureThread(Path(path), text, self._cache, self._stop)
         thread.progressed.connect(self.progressed)
         thread.captured.connect(self.captured)
         thread.cancelled.connect(self.cancelled)
         thread.failed.connect(self.failed)
-        thread.finished.connect(self._on_thread_finished)
-        # A running QThread must not be destroyed: it keeps itself alive until it ends.
-        keep_thread_alive(thread)
-        self._thread = thread
-        thread.start()
-
-    def cancel(self) -> None:
-        self._stop.set()
-
-    def wait(self, timeout_ms: int = 30_000) -> bool:
-        return self._thread is None or self._thread.wait(timeout_ms)
-
-    def shutdown(self) -> None:
-        if self._thread is not None:
-            self.cancel()
-            self._thread.wait()
-
-    def _on_thread_finished(self) -> None:
-        self._thread = None
-        self.finished.emit()
+        self._launch(thread)

@@ -14,10 +14,10 @@ import logging
 import threading
 import time
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QThread, Signal
 
 from workbench.corpus import CorpusError, LoadCancelled, dataset_stats, load
-from workbench.ui.lifetimes import keep_thread_alive
+from workbench.ui.workers.one_thread import OneThreadWorker
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class _LoadThread(QThread):
             self.loaded.emit(result, stats, specs)
 
 
-class CorpusLoader(QObject):
+class CorpusLoader(OneThreadWorker):
     """Loads DATA specs off the GUI thread, one load at a time.
 
     ``start(specs)`` begins a load; exactly one of ``loaded``, ``cancelled`` or ``failed``
@@ -76,51 +76,13 @@ class CorpusLoader(QObject):
     loaded = Signal(object, object, object)  # LoadResult, DatasetStats, list of specs
     cancelled = Signal(object)  # list of specs (object: no QVariant conversion)
     failed = Signal(str, object)  # one-line message, list of specs
-    finished = Signal()
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._thread: _LoadThread | None = None
-        # One event for every load: start() refuses while a load runs, so no two share it.
-        self._stop = threading.Event()
-        # If this object dies with its parent mid-load, the thread still stops at its next file.
-        self.destroyed.connect(self._stop.set)
-
-    def is_running(self) -> bool:
-        return self._thread is not None
 
     def start(self, specs: list[str]) -> None:
         """Load ``specs``; raises RuntimeError while another load is running."""
-        if self._thread is not None:
-            raise RuntimeError("a corpus load is already running")
-        self._stop.clear()
+        self._begin("a corpus load")
         thread = _LoadThread(list(specs), self._stop)
         thread.progressed.connect(self.progressed)
         thread.loaded.connect(self.loaded)
         thread.cancelled.connect(self.cancelled)
         thread.failed.connect(self.failed)
-        # QThread.finished arrives after the result signal (both queued, in emission order).
-        thread.finished.connect(self._on_thread_finished)
-        # Destroying a running QThread aborts the process, so the thread keeps itself alive
-        # (even if this loader is deleted first) until it has finished and Qt deletes it.
-        keep_thread_alive(thread)
-        self._thread = thread
-        thread.start()
-
-    def cancel(self) -> None:
-        """Ask the running load (if any) to stop before its next file."""
-        self._stop.set()
-
-    def wait(self, timeout_ms: int = 10_000) -> bool:
-        """Block until the running load ends; True when no thread is left running."""
-        return self._thread is None or self._thread.wait(timeout_ms)
-
-    def shutdown(self) -> None:
-        """Cancel any running load and wait for its thread to end."""
-        if self._thread is not None:
-            self.cancel()
-            self._thread.wait()
-
-    def _on_thread_finished(self) -> None:
-        self._thread = None
-        self.finished.emit()
+        self._launch(thread)
