@@ -278,7 +278,7 @@ def generate(model, tok, num, temperature, meter_aware, max_chars, seed, batch) 
     for start in range(0, num, batch):
         n = min(batch, num - start)
         params = SamplingParams(temperature=temperature, max_chars=max_chars, seed=seed + start)
-        constraint = MeterAwareConstraint(tok) if meter_aware else None
+        constraint = MeterAwareConstraint(tok, max_chars=max_chars) if meter_aware else None
         counter = _StepCounter()
         texts += sample(model, tok, "", n, params, constraint=constraint, should_stop=counter)
         steps += counter.steps

@@ -16,6 +16,15 @@ ARCHS = ("rnn", "lstm", "gru")
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
 SCHEDULES = ("constant", "cosine", "plateau", "step")
 BATCHING = ("lanes", "walk")
+#: The epoch limit of a run with neither an epoch limit nor a time budget.
+AUTO_EPOCHS = 30
+#: Automatic evaluation spacing under a time budget: this many evaluations over the budget.
+EVALS_PER_BUDGET = 40
+#: Fine-tuning (`--init`, the Training pane's Fine-tune) starts from a trained network: a lower
+#: peak learning rate and a longer warm-up than from scratch keep the first steps from undoing
+#: it (benchmarks/fine_tune.py).
+FINE_TUNE_LR = 1e-3
+FINE_TUNE_WARMUP = 100
 
 
 @dataclass
@@ -64,14 +73,21 @@ class TrainConfig:
     # "lanes": each epoch shuffles tunes into `batch_size` contiguous streams (TBPTT, state
     # carried). "walk": the reports' in-order walk, shuffled once, state reset every batch.
     batching: str = "lanes"
-    # The cosine schedule spans this (or the time budget, if that ends first); early stopping
-    # usually ends a run on ~1,000 tunes well before 30 epochs.
-    epochs: int = 30
-    # Seconds of training (evaluation excluded); 0 means no limit.
+    # The epoch limit; the cosine schedule spans it (or the time budget, if that ends first).
+    # 0 = automatic: no limit when a time budget is set (the budget ends the run and the
+    # schedule decays towards its end), else AUTO_EPOCHS.
+    epochs: int = 0
+    # Seconds of training (evaluations included); 0 means no limit.
     time_budget: float = 0.0
-    # Stop after this many evaluations without a new best validation loss; 0 disables.
-    patience: int = 4
-    # Evaluate every N optimisation steps; `eval_unit="epochs"` reads it as epochs. 0 = automatic.
+    # Early stopping: stop after this many evaluations in which the smoothed validation loss
+    # (the mean of the last `smooth_evals` evaluations) did not beat its best by `min_delta`
+    # nats/char; 0 disables. Smoothing keeps one noisy evaluation from ending a run that is
+    # still improving; a run that overfits still stops.
+    patience: int = 5
+    smooth_evals: int = 3
+    min_delta: float = 0.001
+    # Evaluate every N optimisation steps; `eval_unit="epochs"` reads it as epochs. 0 = automatic:
+    # EVALS_PER_BUDGET times over a time budget, else twice an epoch (10-500 steps apart).
     eval_every: int = 0
     eval_unit: str = "steps"
     val_fraction: float = 0.1
@@ -93,10 +109,20 @@ class TrainConfig:
             raise ValueError(f"batching must be one of {', '.join(BATCHING)}")
         if self.eval_unit not in ("steps", "epochs"):
             raise ValueError("eval unit must be 'steps' or 'epochs'")
-        if self.lr <= 0 or self.batch_size < 1 or self.seq_len < 1 or self.epochs < 1:
-            raise ValueError("lr, batch size, sequence length and epochs must be positive")
+        if self.lr <= 0 or self.batch_size < 1 or self.seq_len < 1:
+            raise ValueError("lr, batch size and sequence length must be positive")
+        if self.epochs < 0:
+            raise ValueError("epochs must be positive (or 0 for automatic)")
+        if self.smooth_evals < 1 or self.min_delta < 0:
+            raise ValueError("smoothing must be >= 1 evaluation and min delta >= 0")
         if not 0.0 < self.val_fraction < 1.0:
             raise ValueError(f"validation fraction must be in (0, 1), not {self.val_fraction}")
+
+    def epoch_limit(self) -> int | None:
+        """The epochs a run may take: None when only the time budget limits it."""
+        if self.epochs:
+            return self.epochs
+        return None if self.time_budget > 0 else AUTO_EPOCHS
 
 
 @dataclass
@@ -148,6 +174,8 @@ RECIPES: dict[str, dict[str, dict[str, Any]]] = {
             "seq_len": 25,
             "batching": "walk",
             "patience": 2,
+            "smooth_evals": 1,
+            "min_delta": 0.0,
             "eval_unit": "epochs",
             "eval_every": 1,
         },
@@ -165,6 +193,8 @@ RECIPES: dict[str, dict[str, dict[str, Any]]] = {
             "seq_len": 25,
             "batching": "walk",
             "patience": 2,
+            "smooth_evals": 1,
+            "min_delta": 0.0,
             "eval_unit": "epochs",
             "eval_every": 1,
         },
@@ -182,11 +212,21 @@ RECIPES: dict[str, dict[str, dict[str, Any]]] = {
             "seq_len": 25,
             "batching": "walk",
             "patience": 2,
+            "smooth_evals": 1,
+            "min_delta": 0.0,
             "eval_unit": "epochs",
             "eval_every": 1,
         },
     },
 }
+
+
+def fine_tune_defaults(train: TrainConfig, lr_given: bool, warmup_given: bool) -> None:
+    """Apply the fine-tuning learning rate and warm-up where the user set neither."""
+    if not lr_given:
+        train.lr = FINE_TUNE_LR
+    if not warmup_given:
+        train.warmup_steps = max(train.warmup_steps, FINE_TUNE_WARMUP)
 
 
 def recipe(name: str) -> RunConfig:

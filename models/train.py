@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from models.checkpoint import Checkpoint, save_checkpoint
-from models.config import RunConfig
+from models.config import EVALS_PER_BUDGET, RunConfig
 from models.data import IGNORE, Batch, make_batches, split_tunes
 from models.device import describe_device, resolve_device
 from models.errors import CheckpointError, DataError
@@ -89,14 +89,15 @@ class LearningRate:
 
     def __init__(self, cfg: RunConfig, total_steps: int) -> None:
         self.t = cfg.train
-        self.total_steps = max(1, total_steps)
+        self.total_steps = total_steps
         self.scale = 1.0  # decays of the plateau schedule so far
 
     def at(self, step: int, elapsed: float) -> float:
         t = self.t
         warm = min(1.0, (step + 1) / t.warmup_steps) if t.warmup_steps else 1.0
         if t.schedule == "cosine":
-            progress = step / self.total_steps
+            # No epoch limit (total_steps 0): the time budget alone says how far the run is.
+            progress = step / self.total_steps if self.total_steps else 0.0
             if t.time_budget > 0:
                 progress = max(progress, elapsed / t.time_budget)
             progress = min(1.0, progress)
@@ -104,7 +105,10 @@ class LearningRate:
             factor = floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
         elif t.schedule == "step":
             # A tenth of the planned steps per decay.
-            factor = t.lr_decay ** int(10 * step / self.total_steps)
+            progress = step / self.total_steps if self.total_steps else 0.0
+            if t.time_budget > 0:
+                progress = max(progress, elapsed / t.time_budget)
+            factor = t.lr_decay ** int(10 * min(progress, 1.0))
         else:
             factor = self.scale
         return t.lr * warm * factor
@@ -194,7 +198,9 @@ class Trainer:
         self.val_ids = [self.tokenizer.encode_tune(s) for s in val_texts]
         self.batches = make_batches(t.batching, self.train_ids, t.batch_size, t.seq_len, t.seed)
         self.steps_per_epoch = self.batches.steps_per_epoch
-        self.total_steps = self.steps_per_epoch * t.epochs
+        self.epoch_limit = t.epoch_limit()
+        # 0: no epoch limit, the time budget ends the run.
+        self.total_steps = self.steps_per_epoch * (self.epoch_limit or 0)
         self.optimizer = make_optimizer(self.model, cfg)
         self.schedule = LearningRate(cfg, self.total_steps)
 
@@ -207,7 +213,16 @@ class Trainer:
         self.epoch_step = 0
         self.elapsed = 0.0
         self.best_val = math.inf
+        # Early stopping judges the smoothed curve: the mean of the latest evaluations.
+        self.recent_vals: list[float] = []
+        self.best_smooth = math.inf
         self.evals_since_best = 0
+        self.next_eval_time = 0.0
+        # Real and padded target positions since the epoch began (the trainer's log shows the
+        # padding share per epoch), and the smallest real share of one step.
+        self.epoch_real = 0
+        self.epoch_positions = 0
+        self.epoch_min_real = 1.0
         self.state: State | None = None
         self.last_eval: Event | None = None
         self.resumed_from = 0
@@ -259,6 +274,9 @@ class Trainer:
         self.elapsed = float(tr["elapsed"])
         self.best_val = float(tr["best_val"])
         self.evals_since_best = int(tr["evals_since_best"])
+        self.recent_vals = [float(v) for v in tr.get("recent_vals", [])]
+        self.best_smooth = float(tr.get("best_smooth", self.best_val))
+        self.next_eval_time = float(tr.get("next_eval_time", 0.0))
         self.schedule.scale = float(tr["lr_scale"])
         self.state = _state_from_list(tr.get("state"), self.device)
         torch.set_rng_state(tr["torch_rng"])
@@ -279,6 +297,9 @@ class Trainer:
                 "elapsed": self.elapsed,
                 "best_val": self.best_val,
                 "evals_since_best": self.evals_since_best,
+                "recent_vals": list(self.recent_vals),
+                "best_smooth": self.best_smooth,
+                "next_eval_time": self.next_eval_time,
                 "lr_scale": self.schedule.scale,
                 "state": _state_to_list(self.state),
                 "torch_rng": torch.get_rng_state(),
@@ -334,14 +355,29 @@ class Trainer:
         if t.eval_unit == "epochs":
             # Called after the epoch counter moved on: self.epoch epochs are complete.
             return epoch_ended and self.epoch % max(1, t.eval_every or 1) == 0
+        if not t.eval_every and t.time_budget > 0:
+            # Evaluations spread evenly over the budget, whatever the collection's size: early
+            # stopping's patience is then a share of the budget, not a few seconds of it.
+            if self.elapsed >= self.next_eval_time and self.step >= 10:
+                self.next_eval_time = self.elapsed + t.time_budget / EVALS_PER_BUDGET
+                return True
+            return False
         every = t.eval_every or max(10, min(500, self.steps_per_epoch // 2))
         return self.step % every == 0
 
     def _evaluate(self) -> Event:
         result = evaluate(self.model, self.val_ids, self.device)
+        t = self.cfg.train
         improved = result.loss_nats_per_char < self.best_val
         if improved:
             self.best_val = result.loss_nats_per_char
+        self.recent_vals = [*self.recent_vals, result.loss_nats_per_char][-t.smooth_evals :]
+        smooth = sum(self.recent_vals) / len(self.recent_vals)
+        if len(self.recent_vals) < t.smooth_evals:
+            pass  # the window is not full yet: too early to judge (one lucky first evaluation
+            # would otherwise set a best the noisy ones after it cannot beat)
+        elif smooth < self.best_smooth - t.min_delta:
+            self.best_smooth = smooth
             self.evals_since_best = 0
         else:
             self.evals_since_best += 1
@@ -355,6 +391,7 @@ class Trainer:
             "val_accuracy": result.accuracy,
             "val_chars": result.chars,
             "best_val_loss": self.best_val,
+            "smoothed_val_loss": smooth,
             "improved": improved,
             "elapsed": self.elapsed,
         }
@@ -371,7 +408,12 @@ class Trainer:
         return sample(self.model, self.tokenizer, "", 1, params)[0]
 
     def _train_step(self, batch: Batch) -> tuple[float, float, int]:
-        """One optimisation step; returns loss, accuracy and the number of real targets."""
+        """One optimisation step; returns loss, accuracy and the number of real targets.
+
+        The loss is summed over the real targets and divided by the batch's positions, not by
+        its real targets, so a step moves the weights in proportion to what it holds: a batch
+        with a tenth real targets moves them a tenth as far as a full one, not as far.
+        """
         t = self.cfg.train
         x = batch.inputs.to(self.device, non_blocking=True)
         y = batch.targets.to(self.device, non_blocking=True)
@@ -379,9 +421,13 @@ class Trainer:
         amp = torch.autocast("cuda", dtype=torch.float16) if self.use_amp else nullcontext()
         with amp:
             logits, new_state = self.model(x, state)  # (B, T, V)
-            loss = F.cross_entropy(
-                logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=IGNORE
+            total = F.cross_entropy(
+                logits.float().reshape(-1, logits.shape[-1]),
+                y.reshape(-1),
+                ignore_index=IGNORE,
+                reduction="sum",
             )
+            loss = total / y.numel()
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         if t.grad_clip > 0:
@@ -394,7 +440,11 @@ class Trainer:
             real = y != IGNORE
             n = int(real.sum())
             acc = float(((logits.argmax(-1) == y) & real).sum()) / max(n, 1)
-        return float(loss.detach()), acc, n
+        self.epoch_real += n
+        self.epoch_positions += y.numel()
+        self.epoch_min_real = min(self.epoch_min_real, n / y.numel())
+        # The loss reported is per real character, comparable with evaluation.
+        return float(total.detach()) / max(n, 1), acc, n
 
     def run(self) -> Iterator[Event]:
         """Train until the epoch limit, the time budget, early stopping or a stop request."""
@@ -416,6 +466,8 @@ class Trainer:
                     "train_tunes": len(self.train_ids),
                     "val_tunes": len(self.val_ids),
                     "chars_per_step": t.batch_size * t.seq_len,
+                    # Share of the training positions that are padding, over an epoch.
+                    "padding": float(getattr(self.batches, "padding", 0.0)),
                 }
             )
             reason = yield from self._loop(log)
@@ -441,7 +493,7 @@ class Trainer:
         self.model.train()
         self._set_lr()
         clock = time.perf_counter()
-        while self.epoch < t.epochs:
+        while self.epoch_limit is None or self.epoch < self.epoch_limit:
             ended = False
             for batch in self.batches.epoch(self.epoch, self.epoch_step):
                 t0 = time.perf_counter()
@@ -467,6 +519,7 @@ class Trainer:
                 )
                 epoch_ended = ended = batch.last
                 if epoch_ended:
+                    yield log.write(self._epoch_event())
                     self._next_epoch()
                 stop = self._stop_reason()
                 evaluated = bool(stop) or self._eval_due(epoch_ended)
@@ -492,15 +545,28 @@ class Trainer:
                 self._next_epoch()
         return "epochs"
 
+    def _epoch_event(self) -> Event:
+        """The epoch just ended: how much of what it trained on was padding."""
+        positions = max(self.epoch_positions, 1)
+        return {
+            "event": "epoch",
+            "epoch": self.epoch + 1,
+            "step": self.step,
+            "padding": 1.0 - self.epoch_real / positions,
+            "min_real_share": self.epoch_min_real,
+        }
+
     @property
     def epoch_progress(self) -> float:
         """Epochs done, fractional; an epoch running past the nominal length shows x.99."""
         return self.epoch + min(self.epoch_step / self.steps_per_epoch, 0.99)
 
     def _next_epoch(self) -> None:
+        # The lanes run on across an epoch's end (mid-tune, state and all): no reset here.
         self.epoch += 1
         self.epoch_step = 0
-        self.state = None
+        self.epoch_real = self.epoch_positions = 0
+        self.epoch_min_real = 1.0
 
     def _set_lr(self) -> None:
         lr = self.schedule.at(self.step, self.elapsed)

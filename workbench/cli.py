@@ -130,7 +130,7 @@ def _model_flags_given(args: argparse.Namespace) -> bool:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from models.checkpoint import load_checkpoint
-    from models.config import recipe
+    from models.config import fine_tune_defaults, recipe
     from models.train import Control, Trainer, split_texts
 
     out = Path(args.out)
@@ -152,6 +152,9 @@ def cmd_train(args: argparse.Namespace) -> int:
             if not _model_flags_given(args):
                 # Fine-tuning keeps the initial model's architecture.
                 cfg.model = init.config.model
+            fine_tune_defaults(
+                cfg.train, lr_given=args.lr is not None, warmup_given=args.warmup_steps is not None
+            )
         cfg = _build_config(args, cfg)
         if (out / "last.pt").exists() and not args.force:
             raise UsageError(
@@ -217,6 +220,13 @@ def _drive(trainer: Any, args: argparse.Namespace) -> int:
                 f"step {event['step']:6d}  epoch {event['epoch']:6.2f}  loss {event['loss']:.3f}"
                 f"  acc {event['accuracy']:.1%}  {event['chars_per_sec'] / 1000:.1f}k chars/s"
                 f"  lr {event['lr']:.2e}  {event['elapsed']:.0f}s",
+                flush=True,
+            )
+        elif kind == "epoch":
+            print(
+                f"epoch {event['epoch']} done at step {event['step']}: "
+                f"{event['padding']:.1%} of positions padding, the emptiest step "
+                f"{event['min_real_share']:.0%} real",
                 flush=True,
             )
         elif kind == "eval":
@@ -325,7 +335,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if args.meter_aware:
         from workbench.notation.meter_aware import meter_aware_constraint
 
-        constraint = meter_aware_constraint(ckpt.tokenizer)
+        constraint = meter_aware_constraint(ckpt.tokenizer, max_chars=params.max_chars)
     tunes = sample(
         model, ckpt.tokenizer, prompt, args.num, params, constraint=constraint, device=device
     )
@@ -579,12 +589,19 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--embedding", type=int, metavar="N", help="embedding size; 0 = one-hot input")
     g = t.add_argument_group("optimisation")
     g.add_argument("--optimizer", choices=["sgd", "adam", "adamw", "rmsprop", "adagrad"])
-    g.add_argument("--lr", type=float, metavar="X", help="peak learning rate")
+    g.add_argument(
+        "--lr",
+        type=float,
+        metavar="X",
+        help="peak learning rate (default 3e-3; with --init 1e-3, the fine-tuning default)",
+    )
     g.add_argument("--momentum", type=float, metavar="M", help="SGD momentum")
     g.add_argument("--no-nesterov", action="store_true", help="plain momentum for SGD")
     g.add_argument("--weight-decay", type=float, metavar="W")
     g.add_argument("--schedule", choices=["constant", "cosine", "plateau", "step"])
-    g.add_argument("--warmup-steps", type=int, metavar="N")
+    g.add_argument(
+        "--warmup-steps", type=int, metavar="N", help="linear warm-up (default 20; --init: 100)"
+    )
     g.add_argument("--grad-clip", type=float, metavar="NORM", help="0 disables clipping")
     g.add_argument("--batch-size", type=int, metavar="N")
     g.add_argument("--seq-len", type=int, metavar="N", help="truncated-BPTT chunk length")
@@ -595,13 +612,19 @@ def build_parser() -> argparse.ArgumentParser:
         "walk: the reports' fixed in-order walk",
     )
     g = t.add_argument_group("run")
-    g.add_argument("--epochs", type=int, metavar="N", help="epoch limit")
+    g.add_argument(
+        "--epochs",
+        type=int,
+        metavar="N",
+        help="epoch limit (default: none with --time-budget, else 30)",
+    )
     g.add_argument("--time-budget", type=float, metavar="SECONDS", help="wall-clock limit")
     g.add_argument(
         "--patience",
         type=int,
         metavar="N",
-        help="stop after N evaluations without improvement (0 = never)",
+        help="stop after N evaluations in which the validation loss, averaged over the "
+        "last 3, did not improve (default 5; 0 = never)",
     )
     g.add_argument(
         "--eval-every",
@@ -613,7 +636,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, metavar="N")
     g.add_argument("--device", metavar="DEV", help="auto (CUDA when present), cpu, cuda, cuda:N")
     g.add_argument("--threads", type=int, metavar="N", help="CPU threads for torch")
-    g.add_argument("--init", metavar="CKPT", help="fine-tune from this checkpoint")
+    g.add_argument(
+        "--init",
+        metavar="CKPT",
+        help="fine-tune from this checkpoint (keeps its architecture; lr 1e-3 and 100 warm-up "
+        "steps unless --lr/--warmup-steps say otherwise)",
+    )
     g.add_argument(
         "--resume",
         nargs="?",

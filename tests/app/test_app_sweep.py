@@ -104,7 +104,7 @@ def test_build_sweep_names_floats_and_validates():
     with pytest.raises(ValueError, match="no values"):
         build_sweep(RunConfig(), "hidden", [])
     # A knob that passes its own check can still break the whole config's validation.
-    bad_base = RunConfig(train=TrainConfig(epochs=0))
+    bad_base = RunConfig(train=TrainConfig(epochs=-1))
     with pytest.raises(ValueError, match=r"hidden = 64: .*epochs"):
         build_sweep(bad_base, "hidden", [64])
 

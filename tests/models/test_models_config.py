@@ -80,7 +80,9 @@ def test_unknown_keys_are_ignored_and_missing_ones_defaulted() -> None:
         ("train", {"batching": "random"}),
         ("train", {"eval_unit": "minutes"}),
         ("train", {"lr": 0.0}),
-        ("train", {"epochs": 0}),
+        ("train", {"epochs": -1}),
+        ("train", {"smooth_evals": 0}),
+        ("train", {"min_delta": -0.1}),
         ("train", {"val_fraction": 1.0}),
     ],
 )

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from models.checkpoint import load_checkpoint
+from models.config import TrainConfig as TrainerDefaults
 from models.errors import CheckpointError, DataError
 from models.train import Control, Trainer, read_metrics, split_texts, train
 
@@ -105,6 +106,7 @@ def test_early_stop_when_validation_stops_improving(tmp_path: Path, tiny_cfg, da
         warmup_steps=0,
         grad_clip=0.0,
         patience=1,
+        smooth_evals=1,
         eval_every=2,
     )
     events = run(cfg, *data, tmp_path / "run", stop_after=50)
@@ -113,6 +115,70 @@ def test_early_stop_when_validation_stops_improving(tmp_path: Path, tiny_cfg, da
     assert end(events)["reason"] == "early_stop"
     assert end(events)["step"] == 4
     assert load_checkpoint(tmp_path / "run" / "last.pt").step == 4
+
+
+def _scripted_evals(monkeypatch, losses: list[float]) -> None:
+    """Make the trainer's evaluations return `losses`, one after another."""
+    import models.train as train_module
+    from models.evaluate import EvalResult
+
+    script = iter(losses)
+
+    def fake(model, tunes, device, **kwargs):
+        loss = next(script)
+        return EvalResult(loss_nats_per_char=loss, accuracy=0.5, chars=100)
+
+    monkeypatch.setattr(train_module, "evaluate", fake)
+
+
+# An improving curve with noise: every third evaluation is good, the two after it worse than it.
+NOISY = [3.0 - 0.05 * k + (0.3 if k % 3 else 0.0) for k in range(15)]
+
+
+@pytest.mark.parametrize(("smooth", "stops_at"), [(1, 3), (3, None)])
+def test_early_stopping_judges_the_smoothed_curve(
+    monkeypatch, tiny_cfg, data, smooth: int, stops_at
+) -> None:
+    """Judged evaluation by evaluation, the noisy improving curve stops after its first two
+    bad evaluations; judged on the mean of the last three, it runs to the end."""
+    _scripted_evals(monkeypatch, NOISY)
+    cfg = tiny_cfg(eval_every=1, epochs=50, patience=2, smooth_evals=smooth, min_delta=0.0)
+    events = run(cfg, *data, stop_after=14)
+    evals = [e for e in events if e["event"] == "eval"]
+    if stops_at is None:
+        assert end(events)["reason"] == "stopped" and len(evals) == 14
+    else:
+        assert end(events)["reason"] == "early_stop" and len(evals) == stops_at
+    assert evals[-1]["best_val_loss"] == min(NOISY[: len(evals)])
+
+
+def test_smoothed_early_stopping_still_ends_an_overfitting_run(monkeypatch, tiny_cfg, data):
+    rising = [2.0, 1.9, 1.85, 1.9, 2.0, 2.1, 2.2, 2.3, 2.4, 2.5, 2.6, 2.7]
+    _scripted_evals(monkeypatch, rising)
+    cfg = tiny_cfg(eval_every=1, epochs=50, patience=3, smooth_evals=3)
+    events = run(cfg, *data, stop_after=12)
+    evals = [e for e in events if e["event"] == "eval"]
+    # Means of three: 1.917 (best), 1.883 (best), 1.917, 2.0, 2.1 -> three without a new best.
+    assert end(events)["reason"] == "early_stop" and len(evals) == 7
+    assert evals[-1]["smoothed_val_loss"] == pytest.approx((2.0 + 2.1 + 2.2) / 3)
+
+
+def test_a_time_budget_without_an_epoch_limit_runs_on_the_clock(tiny_cfg, data) -> None:
+    """epochs=0 (the default) with a time budget: no epoch limit, the cosine schedule follows
+    the clock, and the budget ends the run after several epochs of this tiny data."""
+    cfg = tiny_cfg(epochs=0, time_budget=3.0, schedule="cosine", warmup_steps=0, eval_every=0)
+    trainer = Trainer(cfg, *data)
+    assert trainer.epoch_limit is None and trainer.total_steps == 0
+    events = list(trainer.run())
+    assert end(events)["reason"] == "time"
+    assert trainer.epoch >= 2
+    lrs = [e["lr"] for e in steps(events)]
+    # Decayed towards the floor as the budget ran out (min_lr_ratio 0.05 of lr 1e-2).
+    assert lrs[0] == pytest.approx(1e-2, rel=0.05) and lrs[-1] < 0.15 * 1e-2
+    # Evaluations spread over the budget (EVALS_PER_BUDGET), not every few steps.
+    n_evals = sum(e["event"] == "eval" for e in events)
+    assert 10 <= n_evals <= 45
+    assert TrainerDefaults.epochs == 0 and TrainerDefaults().epoch_limit() == 30
 
 
 def test_time_budget(tiny_cfg, data) -> None:
@@ -159,8 +225,8 @@ def test_same_seed_same_losses(tiny_cfg, data) -> None:
     [
         # Lanes with LSTM state carried between steps, dropout drawing on the torch RNG.
         ({"arch": "lstm", "dropout": 0.3, "epochs": 3}, 5, 12),
-        # Lanes resumed mid epoch 1, then through epoch 2 (30 steps, longer than epoch 0's 28)
-        # into epoch 3.
+        # Lanes resumed mid epoch 1, then through epoch 2 into epoch 3 (the lanes run on
+        # across each epoch's end).
         ({"arch": "lstm", "dropout": 0.2, "seq_len": 128, "epochs": 5}, 50, 90),
         # The reports' walk with a one-hot GRU and SGD momentum, across epoch boundaries.
         (
@@ -208,7 +274,9 @@ def test_resume_continues_exactly(tmp_path: Path, tiny_cfg, data, overrides, m, 
         assert (ckpt.epoch, ckpt.trainer["epoch"], ckpt.trainer["epoch_step"]) == (1, 1, 0)
         assert combined[-1]["epoch"] > 2
     if cfg.train.seq_len == 128:
-        assert [e["epoch"] for e in combined[-4:]] == [3 + k / 28 for k in range(1, 5)]
+        spe = Trainer(cfg, *data).steps_per_epoch
+        last = combined[-1]["step"]
+        assert combined[-1]["epoch"] == pytest.approx(last // spe + (last % spe) / spe)
     # The run directory holds both parts of the log.
     logged = read_metrics(tmp_path / "b" / "metrics.jsonl")
     assert [e["step"] for e in logged if e["event"] == "step"] == list(range(1, n + 1))
@@ -287,26 +355,11 @@ def test_split_texts(folk_texts: list[str]) -> None:
     assert sorted(tr + va) == sorted(folk_texts)
 
 
-@pytest.mark.parametrize(
-    ("batch", "layouts"),
-    [
-        (4, [52, 51]),  # epoch 1 is shorter than epoch 0: the trainer spins forever
-        (8, [28, 30]),  # epoch 1 is longer: its last two steps (and their tunes) are dropped
-    ],
-)
-def test_lane_epochs_of_different_length(tiny_cfg, data, batch: int, layouts: list) -> None:
-    """Each epoch deals the tunes to lanes anew, so epochs differ in length from the nominal
-    `steps_per_epoch` (epoch 0's). Regression test for a bug found while writing these tests:
-    LaneBatches yielded min(own steps, epoch 0's steps) batches and the trainer ended an epoch
-    only when epoch_step reached steps_per_epoch. A shorter epoch then made the loop ask for
-    `epoch(e, epoch_step)` again and again, getting nothing: training hung forever without an
-    event (so Control.stop was never consulted). A longer epoch was cut short, and the tunes of
-    its last chunks were never trained on.
-    """
-    cfg = tiny_cfg(batch_size=batch, seq_len=64, epochs=2, hidden=16, embedding=8)
+def test_epochs_are_their_nominal_length_and_log_their_padding(tiny_cfg, data) -> None:
+    """Every epoch is `steps_per_epoch` steps (the lanes stream on across its end); the trainer
+    never spins asking for an empty epoch, and logs each epoch's padding share."""
+    cfg = tiny_cfg(batch_size=8, seq_len=64, epochs=2, hidden=16, embedding=8)
     trainer = Trainer(cfg, *data)
-    # Steps each epoch's own deal of the tunes into lanes needs: the situation tested here.
-    assert [trainer.batches._layout(e)[1] for e in range(2)] == layouts
     real_epoch = trainer.batches.epoch
     calls = []
 
@@ -319,9 +372,96 @@ def test_lane_epochs_of_different_length(tiny_cfg, data, batch: int, layouts: li
     trainer.batches.epoch = guarded_epoch
     events = list(trainer.run())
     assert end(events)["reason"] == "epochs"
-    assert trainer.epoch == 2
-    n_steps = len(steps(events))
-    assert n_steps == sum(layouts)  # every tune of both epochs was trained on
+    assert len(steps(events)) == 2 * trainer.steps_per_epoch
+    epochs = [e for e in events if e["event"] == "epoch"]
+    assert [e["epoch"] for e in epochs] == [1, 2]
+    assert [e["step"] for e in epochs] == [trainer.steps_per_epoch, 2 * trainer.steps_per_epoch]
+    for e in epochs:
+        # Only each tune's last chunk is padded: about what the batcher predicts.
+        assert e["padding"] == pytest.approx(trainer.batches.padding, abs=0.05)
+        assert 0.3 < e["min_real_share"] <= 1.0
+
+
+def test_a_long_tailed_collection_trains_without_starved_steps(tiny_cfg, folk_texts) -> None:
+    """One tune 20 times the others' length (a medley): no step of three epochs trains on less
+    than 45 % real characters (fixed per-epoch lanes left one lane of 8 running on alone, 12 %;
+    what remains is the padded last chunk of these short tunes)."""
+    tunes = sorted(folk_texts[:80], key=len)
+    short = tunes[:30]
+    medley = tunes[30] + "".join(t.split("K:", 1)[1] for t in tunes[31:70])
+    cfg = tiny_cfg(batch_size=8, seq_len=32, epochs=3, hidden=16, embedding=8)
+    trainer = Trainer(cfg, [medley, *short[2:]], short[:2])
+    assert len(medley) > 20 * sorted(map(len, short))[15]
+    events = list(trainer.run())
+    epochs = [e for e in events if e["event"] == "epoch"]
+    assert len(epochs) == 3
+    assert min(e["min_real_share"] for e in epochs) >= 0.45
+
+
+def _gradient(cfg, texts, lanes_real: int) -> dict:
+    """Gradients of one training step on a batch whose first `lanes_real` lanes hold the same
+    tune chunk and whose other lanes are padding."""
+    from models.data import IGNORE, Batch
+
+    trainer = Trainer(cfg, texts, texts[:1])
+    ids = torch.tensor(trainer.train_ids[0][: cfg.train.seq_len + 1])
+    b = cfg.train.batch_size
+    inputs = ids[:-1].repeat(b, 1)
+    targets = ids[1:].repeat(b, 1)
+    targets[lanes_real:] = IGNORE
+    trainer._train_step(Batch(inputs, targets, torch.ones(b, dtype=torch.bool)))
+    return {n: p.grad.clone() for n, p in trainer.model.named_parameters()}
+
+
+def test_a_mostly_padded_batch_moves_the_weights_less(tiny_cfg, data) -> None:
+    """8 lanes of the same chunk give 8 times the gradient of 1 lane of it and 7 of padding:
+    each real character weighs the same whatever the batch holds (a mean over real targets
+    would make the lone lane weigh as much as the full batch)."""
+    cfg = tiny_cfg(batch_size=8, dropout=0.0, grad_clip=0.0)
+    full = _gradient(cfg, data[0], 8)
+    one = _gradient(cfg, data[0], 1)
+    for name in full:
+        assert torch.allclose(full[name], 8 * one[name], rtol=1e-4, atol=1e-7), name
+
+
+def test_each_tune_starts_from_a_zero_state_inside_the_trainer(tiny_cfg, data) -> None:
+    """Through the trainer: the recurrent state a lane starts a tune with is zero, and a lane in
+    the middle of a tune carries the state it ended the previous step with."""
+    cfg = tiny_cfg(batch_size=4, seq_len=16, epochs=1, dropout=0.0)
+    trainer = Trainer(cfg, *data)
+    seen = []
+    forward = trainer.model.forward
+
+    def spy(x, state=None):
+        seen.append((x[:, 0].clone(), None if state is None else [s.clone() for s in state]))
+        logits, new_state = forward(x, state)
+        seen[-1] += ([s.detach().clone() for s in new_state],)
+        return logits, new_state
+
+    trainer.model.forward = spy
+    n_steps = 0
+    for event in trainer.run():
+        n_steps += event["event"] == "step"
+        if n_steps >= 150:
+            break
+    carried = zeroed = 0
+    for k in range(1, len(seen)):
+        first_ids, state, _ = seen[k]
+        previous_end = seen[k - 1][2]
+        for lane in range(4):
+            starts_tune = int(first_ids[lane]) == 0  # <start>
+            if state is None:
+                assert starts_tune
+                zeroed += 1
+                continue
+            for s, prev in zip(state, previous_end, strict=True):
+                if starts_tune:
+                    assert torch.count_nonzero(s[:, lane]) == 0
+                else:
+                    assert torch.equal(s[:, lane], prev[:, lane])
+            carried += not starts_tune
+            zeroed += starts_tune
+    assert carried > 100 and zeroed > 8
 
 
 def test_a_stop_during_an_evaluation_ends_without_another_step(tiny_cfg, data) -> None:

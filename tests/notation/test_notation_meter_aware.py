@@ -46,15 +46,23 @@ def allowed(con: MeterAwareConstraint, text: str) -> set[str] | None:
 H = "X:1\nM:4/4\nL:1/8\nK:G\n"
 
 
-def test_the_header_is_free_but_for_meter_unit_key_and_part_values(con):
-    # A header line may start with anything but K until an M: or L: line has been written
-    # (music21 reads no notes from a tune with neither).
+def test_the_header_grammar(con):
+    # Every header line is a field: a letter abc2midi takes in a header, then ":". K: (which
+    # closes the header) waits for an M: or L: line (music21 reads no notes without one), and
+    # the tune cannot end before it: no "No valid K: field found".
     start = allowed(con, "")
-    assert "K" not in start and {"X", "T", "M", "L", "\n"} <= start
-    assert "K" not in allowed(con, "X:1\nT:Title\n")
-    assert allowed(con, "X:1\nL:1/8\n") is None  # free again
-    assert allowed(con, "X:1\nM:6/8\nR:jig\n") is None
-    assert allowed(con, "X:1\nT:Anything at all") is None
+    assert start == set("XTCOARMLNZSBDHGFQW")
+    assert allowed(con, "X:1\nT:Title\n") == set("XTCOARMLNZSBDHGFQW")
+    assert "K" in allowed(con, "X:1\nL:1/8\n") and "<end>" not in allowed(con, "X:1\nL:1/8\n")
+    assert allowed(con, "X:1\nT") == {":"}
+    # X: is a number ("Missing Number" for X:m3, X:34E, an empty X:).
+    assert allowed(con, "X:") == set("123456789 ")
+    assert allowed(con, "X: ") == set("123456789")
+    assert allowed(con, "X:34") == set("0123456789\n")
+    assert allowed(con, "X:123456") == {"\n"}
+    # Free text in titles and the like, but no <end>.
+    title = allowed(con, "X:1\nT:Anything at all")
+    assert {"a", " ", "\n", "'"} <= title and "<end>" not in title
     assert allowed(con, "X:1\nM:none\nK:G\nABCDEFGABC") is None  # free meter: nothing masked
     meter = allowed(con, "X:1\nM:")
     assert {"C", "6", "3", " "} <= meter and not meter & {"x", "\n", "D"}
@@ -64,6 +72,22 @@ def test_the_header_is_free_but_for_meter_unit_key_and_part_values(con):
     key = allowed(con, "X:1\nM:4/4\nK:G")  # G, G#, Gb, Gm, Gmix, Gdor, ...
     assert {"\n", "#", "b", "m", "d", "M", "D"} <= key and "J" not in key
     assert "J" not in allowed(con, "X:1\nK:")
+    # Tempo: a power-of-two beat and 40-240 beats a minute (Q:1/3=80, Q:1/2=00 are errors).
+    assert allowed(con, "X:1\nQ:1/") == set("1248")
+    assert allowed(con, "X:1\nQ:1/4=") == set("12456789")
+    assert allowed(con, "X:1\nQ:1/4=12") == set("0123456789")  # 12 is too slow
+    assert allowed(con, "X:1\nQ:1/4=60") == {"\n"}
+    assert allowed(con, "X:1\nQ:1/4=120") == {"\n"}
+    assert "P" not in start and "U" not in start and "I" not in start
+
+
+def test_a_hornpipe_is_in_two_or_four_time(con):
+    # abc2midi: "Hornpipe must be in 2/4 or 4/4 time", whichever line comes first.
+    assert allowed(con, "X:1\nR:hornpipe\nM:") == {" ", "2", "4", "C"}
+    assert allowed(con, "X:1\nR:Hornpipe\nM:C") == {"\n"}  # C, not C|
+    assert "e" not in allowed(con, "X:1\nM:6/8\nR:Hornpip")
+    assert "e" in allowed(con, "X:1\nM:2/4\nR:Hornpip")
+    assert "e" in allowed(con, "X:1\nR:Hornpip")
 
 
 def test_a_full_bar_forces_a_bar_line(con):
@@ -148,7 +172,64 @@ def test_decorations_chord_symbols_and_octave_marks_as_abc2midi_reads_them(con):
     assert {"m", "7", "#", "/", '"'} <= allowed(con, H + '"G')
     assert "x" not in allowed(con, H + '"G')
     assert "\n" not in allowed(con, H + '"^some words')
-    assert allowed(con, H + "!trill") >= {"!", "x"}
+    # Only decoration names abc2midi knows (`!>dc/B//c!` is read as notes).
+    assert allowed(con, H + "!trill") == {"!", "(", ")"}
+    assert allowed(con, H + "!>") == {"!", "(", ")"}
+    assert "d" not in allowed(con, H + "!>")
+    assert "f" not in allowed(con, H + "!") or "e" not in allowed(con, H + "!f")  # no fermata
+
+
+def test_a_grace_group_is_followed_by_its_note(con):
+    # abc2midi: "Intervening note needed between grace notes" for {f}{e}c and ({c}({B}A.
+    after = allowed(con, H + "AB {g}")
+    assert "{" not in after and not after & {"|", " ", "\n", "<end>"}
+    assert {"A", "[", "(", "^", "!"} <= after
+    assert "{" not in allowed(con, H + "AB {g}(")
+    assert "{" in allowed(con, H + "AB {g}A")
+
+
+def test_no_broken_rhythm_with_a_staccato_or_fermata_note(con):
+    # abc2midi: "Cannot apply broken rhythm. Notes not equal durations" for .B>c, HB>c, a>.A.
+    assert ">" in allowed(con, H + "AB")
+    assert not allowed(con, H + "A.B") & {">", "<"}
+    assert not allowed(con, H + "AHB") & {">", "<"}
+    assert not allowed(con, H + "A>") & {".", "H"}
+    assert "~" in allowed(con, H + "A>")
+
+
+def test_body_fields_are_those_abc2midi_takes_in_a_body(con):
+    at_start = allowed(con, H + "ABcd efga|\n")
+    assert {"M", "K", "P", "Q", "T", "W", "w"} <= at_start
+    assert not at_start & {"N", "R"}  # "Field not allowed in tune body"
+    assert allowed(con, H + "ABcd efga|\nQ:1/") == set("1248")
+    # Inline fields too, closed by "]".
+    assert allowed(con, H + "ABcd efga|[M:6/8") == {"]"}
+    assert allowed(con, H + "ABcd efga|[Q:1/") == set("1248")
+
+
+def test_near_the_length_cap_the_tune_closes(con):
+    closing = MeterAwareConstraint(TOKENIZER, max_chars=1000)
+    prompt = H
+    logits = torch.zeros(1, len(TOKENIZER))
+    end_id = TOKENIZER.end_id
+    # Far from the cap: a full bar may go on or end.
+    text = prompt + "ABcd efga|"
+    free = closing(logits, [prompt])
+    assert free is logits or torch.isfinite(free).any()
+    out = closing(logits, [text])
+    assert torch.isfinite(out[0, end_id]) and torch.isfinite(out[0, TOKENIZER.vocab.index("A")])
+    # Within CLOSING_MARGIN of the cap: only <end> where the tune may end...
+    near = prompt + "ABcd efga|" * 2
+    closing2 = MeterAwareConstraint(TOKENIZER, max_chars=30)
+    closing2(logits, [prompt])
+    out = closing2(logits, [near])
+    assert torch.isfinite(out[0]).sum() == 1 and torch.isfinite(out[0, end_id])
+    # ...and no repeat opens: after "|" the ":" of "|:" is masked.
+    out = closing2(logits, [near + "\n|"])
+    assert not torch.isfinite(out[0, TOKENIZER.vocab.index(":")])
+    loose = MeterAwareConstraint(TOKENIZER)
+    loose(logits, [prompt])
+    assert torch.isfinite(loose(logits, [near + "\n|"])[0, TOKENIZER.vocab.index(":")])
 
 
 def test_no_endless_runs_of_things_that_take_no_time(con):
@@ -158,7 +239,7 @@ def test_no_endless_runs_of_things_that_take_no_time(con):
     assert ")" not in allowed(con, H + "AB") and ")" in allowed(con, H + "(AB")
     assert '"' not in allowed(con, H + 'AB"G"')
     assert "-" not in allowed(con, H + "AB.c")  # abc2midi cannot tie a staccato note
-    assert ":" not in allowed(con, "X:1\nP")  # no part order in the header
+    assert "P" not in allowed(con, "X:1\n")  # no part order in the header
 
 
 def test_repeats_and_variant_endings_as_abc2midi_reads_them(con):
@@ -180,7 +261,9 @@ def test_the_constraint_masks_logits_per_row(con):
     a = TOKENIZER.vocab.index("A")
     bar = TOKENIZER.vocab.index("|")
     assert out[0, a] == float("-inf") and out[0, bar] == 0.0
-    assert torch.isfinite(out[1]).all()  # the second row is still in its header
+    # The second row is in a free-text header field: anything but <end>.
+    assert torch.isfinite(out[1]).sum() == len(TOKENIZER) - 3
+    assert not torch.isfinite(out[1, TOKENIZER.end_id])
 
 
 def _random_model(seed: int) -> CharRNN:

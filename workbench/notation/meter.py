@@ -281,11 +281,17 @@ class BarScanner:
         self.spec_target: str | None = None  # the element being read must have this length
         self.quote_text = ""
         self.deco_len = 0
+        self.deco_text = ""  # the name inside !...! read so far
         self.grace_notes = 0
+        self.grace_waiting = False  # a {grace} group closed and its main note has not begun
+        # (field letter, value) of each header line read, in order
+        self.header_fields: list[tuple[str, str]] = []
         self.marks = 0  # octave marks after the latest note inside a chord or grace group
         self.slurs = 0  # slurs opened with ( and not yet closed
         self.staccato = False  # a `.` waits for its note
         self.note_staccato = False  # the note being read (or just read) has a `.`
+        self.fermata = False  # an `H` waits for its note
+        self.note_fermata = False  # the note being read (or just read) has an `H`
         # Repeats, as of the last finished bar line: a `|:` waits for its `:|`; the variant
         # ending being played (1 after `|1`, 2 after `:|2`, 0 outside endings).
         self.repeat_open = False
@@ -385,6 +391,7 @@ class BarScanner:
         if match is None:
             return
         letter, value = match.groups()
+        self.header_fields.append((letter, value.strip()))
         if letter in "ML":
             self.header_has_length = True
         if letter == "M":
@@ -467,6 +474,7 @@ class BarScanner:
             self.mode = DECO
             self.deco_end = ch
             self.deco_len = 0
+            self.deco_text = ""
         elif ch == "%":
             self.mode = COMMENT
         elif ch == ">" or ch == "<":
@@ -476,6 +484,9 @@ class BarScanner:
         elif ch == ".":
             self._start_bar_at()
             self.staccato = True
+        elif ch == "H":
+            self._start_bar_at()
+            self.fermata = True
         elif ch == "&":
             self.overlay_max = max(self.overlay_max, self.used)
             self.used = Fraction(0)
@@ -540,9 +551,11 @@ class BarScanner:
                 self._normal(ch)
             else:
                 self.deco_len += 1
+                self.deco_text += ch
         elif mode == GRACE:
             if ch == "}":
                 self.mode = NORMAL
+                self.grace_waiting = True
             elif ch in NOTE_LETTERS:
                 self.grace_notes += 1
                 self.marks = 0
@@ -578,6 +591,7 @@ class BarScanner:
                 if self.bar_col < 0:  # the bar starts at the "[" just before
                     self.bar_line, self.bar_col = self.line, self.col - 1
                 self.mode = CHORD
+                self.grace_waiting = False
                 self.chord_notes = 0
                 self._chord(ch)
             elif ch == "|":
@@ -669,6 +683,9 @@ class BarScanner:
         self.tie_pitch = None
         self.note_staccato = self.staccato
         self.staccato = False
+        self.note_fermata = self.fermata
+        self.fermata = False
+        self.grace_waiting = False
         self.spec_target = self.broken_spec
         self.broken_spec = None
 

@@ -82,8 +82,11 @@ from workbench.notation.meter import (
 )
 
 #: Letters that may start a field line in the body (at the start of a bar): key, meter, unit
-#: length, part, tempo, title, notes, rhythm, words.
-FIELD_LETTERS = "KLMPQTNRWw"
+#: length, part, tempo, title, words (abc2midi refuses N: and R: in the body).
+FIELD_LETTERS = "KLMPQTWw"
+#: Fields a header line may be: no P: (a part order abc2midi rejects unless the body names
+#: those parts), U:/I:/V:/E:/m: (definitions and instructions), or anything that is no field.
+HEADER_LETTERS = "XTCOARMLKNZSBDHGFQW"
 #: Fields that may appear inline, `[M:3/4]`.
 INLINE_LETTERS = "KLMPQ"
 #: Single-character decorations (ABC 2.1's default shortcuts).
@@ -128,6 +131,7 @@ NO_NEWLINE = 1 << (_N + 2)  # ...but the newline
 NO_PIPE = 1 << (_N + 3)  # ...but "|"
 NO_COLON = 1 << (_N + 4)  # ...but ":"
 NO_K = 1 << (_N + 5)  # ...but "K"
+NO_E = 1 << (_N + 6)  # ...but "e" and "E" (R:hornpip|e where the meter is no hornpipe's)
 
 NOTE_B = _BIT["note"]
 ACC_B = _BIT["sharp"] | _BIT["flat"] | _BIT["natural"]
@@ -150,8 +154,10 @@ START_B = (
 )
 # What may follow a single-character decoration (`.A`, `~G`, `TA`): abc2midi wants a note.
 AFTER_DECO_B = NOTE_B | _BIT["rest"] | ACC_B | _BIT["lbracket"] | _BIT["deco"] | _BIT["bang"]
-# What may follow `>`/`<`: the pair's second note (or rest), nothing else.
-AFTER_BROKEN_B = NOTE_B | _BIT["rest"] | ACC_B | _BIT["deco"] | _BIT["quote"] | _BIT["bang"]
+# What may follow `>`/`<`: the pair's second note (or rest), nothing else; no staccato `.` or
+# fermata `H` on it, which change its length (abc2midi: "Notes not equal durations").
+AFTER_BROKEN_B = NOTE_B | _BIT["rest"] | ACC_B | _BIT["quote"] | _BIT["bang"]
+AFTER_BROKEN_DECO = "".join(c for c in ".~HLMOPSTuv" if c not in ".H")
 
 #: A key: the bits of the allowed classes and any single characters allowed besides.
 Key = tuple[int, str]
@@ -180,6 +186,26 @@ UNIT_VALUES = {"1/1", "1/2", "1/4", "1/8", "1/16", "1/32"}
 _MODES = ("", "m", "min", "maj", "ion", "dor", "phr", "lyd", "mix", "aeo", "loc", "Dor", "Mix")
 KEY_VALUES = {r + m for r in _ROOTS for m in _MODES}
 PART_CHARS = string.ascii_uppercase + string.digits + ".()"
+#: Tempo (`Q:`) values abc2midi reads: a beat of a power-of-two note and a whole number of beats
+#: a minute, or the beats alone.
+_BEATS = ("1/4", "1/8", "3/8", "1/2", "3/4", "1/16", "3/16", "1/1")
+TEMPO_VALUES = {f"{b}={bpm}" for b in _BEATS for bpm in range(40, 241)} | {
+    str(bpm) for bpm in range(40, 241)
+}
+#: abc2midi plays a hornpipe (an `R:` naming one) only in these meters.
+HORNPIPE_METERS = {"2/4", "4/4", "C"}
+#: `X:` reference numbers: 1 to 6 digits.
+X_DIGITS = 6
+#: `!decoration!` names abc2midi and ABC 2.1 know (no fermata: it lengthens its note).
+DECO_NAMES = {
+    "trill", "trill(", "trill)", "lowermordent", "uppermordent", "mordent", "pralltriller",
+    "roll", "turn", "turnx", "invertedturn", "invertedturnx", "arpeggio", ">", "accent",
+    "emphasis", "tenuto", "0", "1", "2", "3", "4", "5", "+", "plus", "snap", "slide", "wedge",
+    "upbow", "downbow", "open", "thumb", "breath", "pppp", "ppp", "pp", "p", "mp", "mf", "f",
+    "ff", "fff", "ffff", "sfz", "crescendo(", "crescendo)", "<(", "<)", "diminuendo(",
+    "diminuendo)", ">(", ">)", "segno", "coda", "D.S.", "D.C.", "dacoda", "dacapo", "fine",
+    "shortphrase", "mediumphrase", "longphrase",
+}  # fmt: skip
 
 
 def _next_chars(values: set[str]) -> dict[str, str]:
@@ -191,8 +217,15 @@ def _next_chars(values: set[str]) -> dict[str, str]:
     return {k: "".join(sorted(v)) for k, v in out.items()}
 
 
-_FIELD_VALUES = {"M": METER_VALUES, "L": UNIT_VALUES, "K": KEY_VALUES}
+_FIELD_VALUES = {
+    "M": METER_VALUES,
+    "L": UNIT_VALUES,
+    "K": KEY_VALUES,
+    "Q": TEMPO_VALUES,
+    "hornpipe M": HORNPIPE_METERS,
+}
 _FIELD_NEXT = {letter: _next_chars(values) for letter, values in _FIELD_VALUES.items()}
+_DECO_NEXT = _next_chars(DECO_NAMES)
 
 GRACE_MAX = 8
 #: `!decoration!` names: letters, digits and a few signs, at most this long.
@@ -217,11 +250,18 @@ class _Row:
 class MeterAwareConstraint:
     """A sampling constraint that keeps every bar within the tune's meter (see the module doc).
 
-    `pickup_limit` is the longest a pickup bar may be, as a share of the bar.
+    `pickup_limit` is the longest a pickup bar may be, as a share of the bar. `max_chars`, the
+    sampler's length cap, lets the tune close before it: from `CLOSING_MARGIN` characters
+    before the cap, no repeat opens and the tune ends at the first place it may (a full bar, no
+    repeat open). A tune cut by the cap instead ends mid-bar or inside a repeat, which abc2midi
+    refuses ("Missing :| at end of tune": a third of the errors before this).
     """
 
-    def __init__(self, tokenizer, pickup_limit: Fraction = Fraction(1, 2)) -> None:
+    def __init__(
+        self, tokenizer, pickup_limit: Fraction = Fraction(1, 2), max_chars: int | None = None
+    ) -> None:
         self.tokenizer = tokenizer
+        self.max_chars = max_chars
         self.pickup_limit = Fraction(pickup_limit)
         vocab = tokenizer.vocab
         self._vocab_size = len(vocab)
@@ -235,6 +275,7 @@ class MeterAwareConstraint:
         self._pipe_ids = [i for i in self._chars if vocab[i] == "|"]
         self._colon_ids = [i for i in self._chars if vocab[i] == ":"]
         self._k_ids = [i for i in self._chars if vocab[i] == "K"]
+        self._e_ids = [i for i in self._chars if vocab[i] in "eE"]
         # Masks depend only on the vocabulary and the device: constraints for the same
         # vocabulary share them (a new constraint per Generate starts warm).
         self._mask_caches = _MASK_CACHES.setdefault(tuple(vocab), {})
@@ -276,8 +317,11 @@ class MeterAwareConstraint:
                     feed(ch)
                 row.seen = n
                 row.key = self.key(row.scanner)
-            keys.append(row.key)
-            masked = masked or row.key is not None
+            key = row.key
+            if self.max_chars and n - len(self._prompt) >= self.max_chars - CLOSING_MARGIN:
+                key = _closing(key, row.scanner)
+            keys.append(key)
+            masked = masked or key is not None
         if not masked:
             return logits
         if batch == 1:
@@ -316,6 +360,8 @@ class MeterAwareConstraint:
                     ids.difference_update(self._colon_ids)
                 if bits & NO_K:
                     ids.difference_update(self._k_ids)
+                if bits & NO_E:
+                    ids.difference_update(self._e_ids)
             for i, class_ids in enumerate(self._class_ids):
                 if bits >> i & 1:
                     ids.update(class_ids)
@@ -348,10 +394,18 @@ class MeterAwareConstraint:
         if mode == QUOTE:
             return self._quote_key(sc)
         if mode == DECO:
+            if sc.deco_end == "!":
+                # Only names abc2midi knows: `!>dc/B//c!` is read as notes ("Malformed note").
+                text = sc.deco_text
+                return (0, _DECO_NEXT.get(text, "") + ("!" if text in DECO_NAMES else ""))
             if sc.deco_len == 0:
                 return (0, DECO_NAME_CHARS)
             return (0, sc.deco_end if sc.deco_len >= DECO_MAX else DECO_NAME_CHARS + sc.deco_end)
         if mode == INLINE:
+            value = _field_value_key(sc.field, "".join(sc.line_buf))
+            if value is not None:
+                # An inline field ends at "]", not at the end of the line.
+                return (value[0], value[1].replace("\n", "]"))
             return (ANY | NO_NEWLINE | NO_PIPE, "")
         if mode == FIELD:
             value = _field_value_key(sc.field, "".join(sc.line_buf))
@@ -393,6 +447,8 @@ class MeterAwareConstraint:
             return (BAR_B | (COLON_B if sc.repeat_open else 0), "")
         if mode == PAREN:
             bits = START_B & ~_BIT["lparen"]
+            if sc.grace_waiting:
+                bits &= ~_BIT["lbrace"]
             if sc.tup_left == 0 and sc.next_broken is ONE:
                 room = expected - sc.used
                 grain = sc.unit / SUBDIVISION
@@ -402,7 +458,7 @@ class MeterAwareConstraint:
                             bits |= DIGIT_B[p]
             return (bits, "")
         if mode == TUPLET:
-            return (START_B & ~_BIT["lparen"], "")
+            return (START_B & ~(_BIT["lparen"] | _BIT["lbrace"] * sc.grace_waiting), "")
         if mode == GRACE:
             # At most GRACE_MAX grace notes: {g}, {/g}, {gag}, {^fg}.
             bits = NOTE_B | ACC_B if sc.grace_notes < GRACE_MAX else 0
@@ -419,20 +475,34 @@ class MeterAwareConstraint:
             return self._line_start_key(sc, expected)
         return None
 
-    def _header_key(self, sc: BarScanner) -> Key | None:
-        """In the header only the values of M:, L: and K: are checked, K: waits for an M: or
-        L: line, and P: (a part order, which abc2midi rejects unless the body names those
-        parts) is not written."""
+    def _header_key(self, sc: BarScanner) -> Key:
+        """The header's grammar: every line is a field (`HEADER_LETTERS`, then `:`), the tune
+        cannot end before `K:` closes the header, and `K:` waits for an M: or L: line (music21
+        reads no notes without one; abc2midi assumes L:1/8). Values: `X:` a number; M:, L:, K:
+        and Q: what abc2midi reads; `R:` names no hornpipe where the meter is no hornpipe's,
+        and `M:` is one where an R: named it. Other fields (titles, origins...) are free text."""
         buf = sc.line_buf
-        if not buf and sc.prev == "\n" and not sc.header_has_length:
-            # No K: line (the header's last) before an M: or L: line: music21 reads no notes
-            # without one (abc2midi assumes L:1/8).
-            return (ANY | NO_K | END, "")
-        if len(buf) == 1 and buf[0] == "P" and sc.prev == "P":
-            return (ANY | NO_COLON | END, "")
-        if len(buf) < 2 or buf[1] != ":":
-            return None
-        return _field_value_key(buf[0], "".join(buf[2:]))
+        if not buf:
+            letters = HEADER_LETTERS if sc.header_has_length else HEADER_LETTERS.replace("K", "")
+            return (0, letters)
+        if buf[0] not in HEADER_LETTERS or (len(buf) > 1 and buf[1] != ":"):
+            return None  # a line of the prompt's that is no field: nothing to add to it
+        if len(buf) == 1:
+            return (0, ":")
+        letter, value = buf[0], "".join(buf[2:])
+        if letter == "X":
+            digits = value[1:] if value.startswith(" ") else value
+            if not digits:
+                return (0, "123456789" + (" " if not value else ""))
+            return (0, ("0123456789" if len(digits) < X_DIGITS else "") + "\n")
+        fields = sc.header_fields
+        if letter == "M" and any(f == "R" and "hornpipe" in v.lower() for f, v in fields):
+            return _field_value_key("hornpipe M", value)
+        if letter == "R":
+            meter = next((v for f, v in reversed(fields) if f == "M"), None)
+            if meter not in (None, *HORNPIPE_METERS) and value.lower().endswith("hornpip"):
+                return (ANY | NO_E, "")
+        return _field_value_key(letter, value) or (ANY, "")
 
     def _repeat_open(self, sc: BarScanner) -> bool:
         """Is a `|:` waiting for its `:|` (counting the bar line being written)?"""
@@ -536,10 +606,16 @@ class MeterAwareConstraint:
             return (bits, (letter + acc[:1]) if can_start else "")
         if sc.next_broken is not ONE:
             # `A>`: the pair's second note follows at once (with its length: see _elem_key).
-            return (AFTER_BROKEN_B if can_start else 0, "")
+            if not can_start:
+                return (0, "")
+            return (AFTER_BROKEN_B, AFTER_BROKEN_DECO)
         if sc.mode == NORMAL and sc.prev in DECO_CHARS:
             # `.`, `~`, `T`...: a note must follow at once.
             return (AFTER_DECO_B if can_start else 0, "")
+        if sc.grace_waiting:
+            # `{g}`: its main note comes next (after decorations or a slur's `(`), never another
+            # grace group, a bar line or the end (abc2midi: "Intervening note needed").
+            return ((START_B & ~_BIT["lbrace"]) if can_start else 0, "")
         bits = space | newline | (_BIT["rparen"] if sc.slurs else 0)
         if can_start:
             bits |= START_B
@@ -590,7 +666,14 @@ class MeterAwareConstraint:
             bits |= _BIT["tie"]  # (abc2midi cannot tie a staccato note)
         # Broken rhythm (outside tuplets): the pair's second note, as long as this one as
         # written, must have a good length too.
-        if sc.tup_left == 0 and sc.next_broken is ONE and target is None:
+        # Not after a staccato or fermata note: those change its length.
+        if (
+            sc.tup_left == 0
+            and sc.next_broken is ONE
+            and target is None
+            and not sc.note_staccato
+            and not sc.note_fermata
+        ):
             for bit, mine, theirs in ((_BIT["gt"], HALF3, HALF), (_BIT["lt"], HALF, HALF3)):
                 rest = room - length * mine
                 if rest > 0 and self._options(sc.spec, sc.unit * theirs, rest, sc.unit, ONE, 0)[1]:
@@ -671,8 +754,25 @@ class MeterAwareConstraint:
         return (bits, chars)
 
 
+#: Characters before the length cap from which a tune closes (see MeterAwareConstraint).
+CLOSING_MARGIN = 200
+
+
+def _closing(key: Key | None, sc: BarScanner) -> Key | None:
+    """`key` near the length cap: end where the tune may end; open no repeat."""
+    if key is None:
+        return None
+    bits, chars = key
+    if bits & END:
+        return (END, "")
+    if sc.mode == TOKEN and sc.token == "|" and not sc.repeat_open:
+        bits &= ~COLON_B  # `|:` would open a repeat that must then be closed
+    return (bits, chars)
+
+
 def _field_value_key(letter: str, value: str) -> Key | None:
-    """What may come next in the value of an M:, L:, K: or P: field (None: any other field)."""
+    """What may come next in the value of an M:, L:, K:, Q: or P: field (None: any other
+    field)."""
     if letter == "P":
         return (0, PART_CHARS + ("\n" if value.strip() else ""))
     nexts = _FIELD_NEXT.get(letter)
@@ -779,9 +879,10 @@ def _parse_suffix(text: str) -> Fraction:
     return Fraction(scanner.multiplier())
 
 
-def meter_aware_constraint(tokenizer) -> MeterAwareConstraint:
-    """The meter-aware constraint for `tokenizer`'s vocabulary, with the default rules."""
-    return MeterAwareConstraint(tokenizer)
+def meter_aware_constraint(tokenizer, max_chars: int | None = None) -> MeterAwareConstraint:
+    """The meter-aware constraint for `tokenizer`'s vocabulary, with the default rules; give
+    the sampler's `max_chars` so that tunes close before the cap."""
+    return MeterAwareConstraint(tokenizer, max_chars=max_chars)
 
 
 __all__ = ["MeterAwareConstraint", "meter_aware_constraint"]

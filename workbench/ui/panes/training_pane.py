@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models.config import RunConfig
+from models.config import RunConfig, TrainConfig, fine_tune_defaults
 from models.pretrained import default_checkpoint
 from workbench.runs import default_runs_root, read_curves
 from workbench.session import Session
@@ -237,6 +237,14 @@ class TrainingPane(QWidget):
             self._show_error(f"Cannot fine-tune: {checkpoint} does not exist.")
             return False
         cfg = self.form.current_config()
+        # The same fine-tuning defaults as `workbench train --init`, unless the form's learning
+        # rate or warm-up was changed from the from-scratch default.
+        scratch = TrainConfig()
+        fine_tune_defaults(
+            cfg.train,
+            lr_given=cfg.train.lr != scratch.lr,
+            warmup_given=cfg.train.warmup_steps != scratch.warmup_steps,
+        )
         base = "default" if checkpoint == default_checkpoint() else Path(checkpoint).parent.name
         name = f"finetune-{base}-{time.strftime('%Y%m%d-%H%M%S')}"
         return self._start_run(name, cfg, init=Path(checkpoint))

@@ -132,7 +132,13 @@ _FIELDS: dict[str, _Field] = {
         "Optimisation",
         (("lanes", "Lanes (state carried)"), ("walk", "Walk (reports' in-order)")),
     ),
-    "epochs": _Field("Epochs", "Run", lo=1, hi=100_000),
+    "epochs": _Field(
+        "Epochs",
+        "Run",
+        hi=100_000,
+        special="Auto",
+        tip="Auto: no limit with a time budget (the budget ends the run), else 30",
+    ),
     "time_budget": _Field(
         "Time budget", "Run", hi=1e7, decimals=0, step=60, special="No limit", suffix=" s"
     ),
@@ -141,7 +147,22 @@ _FIELDS: dict[str, _Field] = {
         "Run",
         hi=1000,
         special="Off",
-        tip="Stop after this many evaluations without a new best validation loss",
+        tip="Stop after this many evaluations without a new best smoothed validation loss",
+    ),
+    "smooth_evals": _Field(
+        "Smoothing (evaluations)",
+        "Run",
+        lo=1,
+        hi=100,
+        tip="Early stopping judges the mean validation loss of this many latest evaluations",
+    ),
+    "min_delta": _Field(
+        "Minimum improvement",
+        "Run",
+        hi=10,
+        decimals=4,
+        step=0.001,
+        tip="Nats/char the smoothed validation loss must improve by to count",
     ),
     "eval_every": _Field("Evaluate every", "Run", special="Auto"),
     "eval_unit": _Field("Evaluation unit", "Run", (("steps", "steps"), ("epochs", "epochs"))),

@@ -60,8 +60,9 @@ class LoadedModel:
     mtime: float = 0.0
     _constraint: Any = None
 
-    def meter_constraint(self) -> Any:
-        """The meter-aware constraint for this vocabulary, reset for a new batch.
+    def meter_constraint(self, max_chars: int | None = None) -> Any:
+        """The meter-aware constraint for this vocabulary, reset for a new batch (closing
+        tunes before `max_chars`, the batch's length cap).
 
         One instance per model: its mask caches then carry over from one Generate to the next.
         Only one generation runs at a time, so it is never shared between two batches.
@@ -71,6 +72,7 @@ class LoadedModel:
         if self._constraint is None:
             self._constraint = meter_aware_constraint(self.tokenizer)
         self._constraint.reset()
+        self._constraint.max_chars = max_chars
         return self._constraint
 
 
@@ -260,7 +262,9 @@ class _SampleThread(QThread):
 
         loaded = self._loaded
         try:
-            constraint = loaded.meter_constraint() if self._meter_aware else None
+            constraint = (
+                loaded.meter_constraint(self._params.max_chars) if self._meter_aware else None
+            )
             texts = sample(
                 loaded.model,
                 loaded.tokenizer,
