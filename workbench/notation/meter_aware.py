@@ -152,8 +152,9 @@ START_B = (
     | _BIT["quote"]
     | _BIT["bang"]
 )
-# What may follow a single-character decoration (`.A`, `~G`, `TA`): abc2midi wants a note.
-AFTER_DECO_B = NOTE_B | _BIT["rest"] | ACC_B | _BIT["lbracket"] | _BIT["deco"] | _BIT["bang"]
+# What may follow a single-character decoration (`.A`, `~G`, `TA`): abc2midi wants a note
+# (`L!trill!c` and `~"G"c` are "Malformed note"; `!trill!Lc` is fine).
+AFTER_DECO_B = NOTE_B | _BIT["rest"] | ACC_B | _BIT["lbracket"] | _BIT["deco"]
 # What may follow `>`/`<`: the pair's second note (or rest), nothing else; no staccato `.` or
 # fermata `H` on it, which change its length (abc2midi: "Notes not equal durations").
 AFTER_BROKEN_B = NOTE_B | _BIT["rest"] | ACC_B | _BIT["quote"] | _BIT["bang"]
@@ -299,6 +300,10 @@ class MeterAwareConstraint:
         if len(rows) != batch or not first.startswith(self._prompt):
             rows = self._rows = [_Row() for _ in range(batch)]
             self._prompt = first
+            # What may open an empty text (the rows below only look again once text is added).
+            empty = self.key(BarScanner())
+            for row in rows:
+                row.key = empty
         if logits.device != self._device:
             self._device = logits.device
             self._masks = self._mask_caches.setdefault(str(logits.device), {})
@@ -483,7 +488,11 @@ class MeterAwareConstraint:
         and `M:` is one where an R: named it. Other fields (titles, origins...) are free text."""
         buf = sc.line_buf
         if not buf:
-            letters = HEADER_LETTERS if sc.header_has_length else HEADER_LETTERS.replace("K", "")
+            if not sc.header_fields:
+                return (0, "X")  # abc2midi: "No tune processed. Possible missing X: field"
+            letters = HEADER_LETTERS.replace("X", "")  # once ("second X: field in header")
+            if not sc.header_has_length:
+                letters = letters.replace("K", "")
             return (0, letters)
         if buf[0] not in HEADER_LETTERS or (len(buf) > 1 and buf[1] != ":"):
             return None  # a line of the prompt's that is no field: nothing to add to it
@@ -758,12 +767,27 @@ class MeterAwareConstraint:
 CLOSING_MARGIN = 200
 
 
+#: Header fields whose values the grammar spells out (the others are free text).
+_SPELLED = "XMLKQ"
+
+
 def _closing(key: Key | None, sc: BarScanner) -> Key | None:
-    """`key` near the length cap: end where the tune may end; open no repeat."""
+    """`key` near the length cap: finish the header (a free-text line ends, then only the M:,
+    L: and K: lines the body needs), then end where the tune may end, once it has two bars of
+    music; open no repeat."""
     if key is None:
         return None
     bits, chars = key
+    if sc.mode == HEADER:
+        buf = sc.line_buf
+        if not buf:
+            return (0, "K" if sc.header_has_length else "ML")
+        if len(buf) > 2 and buf[0] not in _SPELLED:
+            return (0, "\n")
+        return key
     if bits & END:
+        if sc.n_bars < 2:
+            return (bits & ~END, chars)  # not a tune without music
         return (END, "")
     if sc.mode == TOKEN and sc.token == "|" and not sc.repeat_open:
         bits &= ~COLON_B  # `|:` would open a repeat that must then be closed
