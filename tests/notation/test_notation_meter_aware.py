@@ -230,6 +230,16 @@ def test_near_the_length_cap_the_tune_closes(con):
     # ...and no repeat opens: after "|" the ":" of "|:" is masked.
     out = closing2(logits, [near + "\n|"])
     assert not torch.isfinite(out[0, TOKENIZER.vocab.index(":")])
+    # A repeat open near the cap: its bar line must be `:|` (then the tune may end).
+    inside = near + "\n|:ABcd efga"
+    out = closing2(logits, [inside])
+    assert torch.isfinite(out[0, TOKENIZER.vocab.index(":")])
+    assert not torch.isfinite(out[0, TOKENIZER.vocab.index("|")])
+    assert not torch.isfinite(out[0, end_id])
+    out = closing2(logits, [inside + ":"])  # `:|`, not `::` (which opens the next repeat)
+    assert torch.isfinite(out[0]).sum() == 1 and torch.isfinite(out[0, TOKENIZER.vocab.index("|")])
+    out = closing2(logits, [inside + ":|"])
+    assert torch.isfinite(out[0]).sum() == 1 and torch.isfinite(out[0, end_id])
     loose = MeterAwareConstraint(TOKENIZER)
     loose(logits, [prompt])
     assert torch.isfinite(loose(logits, [near + "\n|"])[0, TOKENIZER.vocab.index(":")])

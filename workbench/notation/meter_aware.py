@@ -791,6 +791,13 @@ def _closing(key: Key | None, sc: BarScanner) -> Key | None:
         return (END, "")
     if sc.mode == TOKEN and sc.token == "|" and not sc.repeat_open:
         bits &= ~COLON_B  # `|:` would open a repeat that must then be closed
+    if sc.mode == COLON:
+        bits &= ~COLON_B  # `::` closes a repeat and opens the next: only `:|` now
+    bits &= ~_BIT["lbrace"]  # no grace group that the cap could leave without its note
+    if sc.repeat_open and sc.mode != TOKEN and bits & COLON_B:
+        # A repeat is open: the next bar line is its `:|`, so that the tune may then end (a
+        # model that never closes it ran into the cap: "Missing :| at end of tune").
+        bits &= ~BAR_B
     return (bits, chars)
 
 
