@@ -163,7 +163,9 @@ def test_child_fine_tunes_keeping_the_initial_architecture(tmp_path):
         JobSpec(data=["corpus:miscFolk"], run_dir=str(first), config=tiny_config(epochs=1))
     )
     job.start()
-    collect(job, lambda ev: "end" in kinds(ev))
+    # Generous limits: two training processes on a loaded 2-core machine (the limits only
+    # end a hung test; the assertions are below).
+    collect(job, lambda ev: "end" in kinds(ev), timeout=240)
     job.wait()
     base = load_checkpoint(first / "best.pt")
 
@@ -180,7 +182,7 @@ def test_child_fine_tunes_keeping_the_initial_architecture(tmp_path):
         )
     )
     job.start()
-    events = collect(job, lambda ev: "end" in kinds(ev), timeout=120)
+    events = collect(job, lambda ev: "end" in kinds(ev), timeout=240)
     job.wait()
     assert job.error is None, job.error
     start = next(e for e in events if e["event"] == "start")
