@@ -96,22 +96,23 @@ class LearningRate:
         t = self.t
         warm = min(1.0, (step + 1) / t.warmup_steps) if t.warmup_steps else 1.0
         if t.schedule == "cosine":
-            # No epoch limit (total_steps 0): the time budget alone says how far the run is.
-            progress = step / self.total_steps if self.total_steps else 0.0
-            if t.time_budget > 0:
-                progress = max(progress, elapsed / t.time_budget)
-            progress = min(1.0, progress)
+            progress = self._progress(step, elapsed)
             floor = t.min_lr_ratio
             factor = floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
         elif t.schedule == "step":
             # A tenth of the planned steps per decay.
-            progress = step / self.total_steps if self.total_steps else 0.0
-            if t.time_budget > 0:
-                progress = max(progress, elapsed / t.time_budget)
-            factor = t.lr_decay ** int(10 * min(progress, 1.0))
+            factor = t.lr_decay ** int(10 * self._progress(step, elapsed))
         else:
             factor = self.scale
         return t.lr * warm * factor
+
+    def _progress(self, step: int, elapsed: float) -> float:
+        """How far the run is, 0-1: the further of steps and time. With no epoch limit
+        (total_steps 0) the time budget alone says."""
+        progress = step / self.total_steps if self.total_steps else 0.0
+        if self.t.time_budget > 0:
+            progress = max(progress, elapsed / self.t.time_budget)
+        return min(1.0, progress)
 
     def on_eval(self, improved: bool) -> None:
         if self.t.schedule == "plateau" and not improved:
@@ -373,14 +374,14 @@ class Trainer:
             self.best_val = result.loss_nats_per_char
         self.recent_vals = [*self.recent_vals, result.loss_nats_per_char][-t.smooth_evals :]
         smooth = sum(self.recent_vals) / len(self.recent_vals)
-        if len(self.recent_vals) < t.smooth_evals:
-            pass  # the window is not full yet: too early to judge (one lucky first evaluation
-            # would otherwise set a best the noisy ones after it cannot beat)
-        elif smooth < self.best_smooth - t.min_delta:
-            self.best_smooth = smooth
-            self.evals_since_best = 0
-        else:
-            self.evals_since_best += 1
+        # Judged only once the window is full: one lucky first evaluation would otherwise set
+        # a best that the noisy ones after it cannot beat.
+        if len(self.recent_vals) == t.smooth_evals:
+            if smooth < self.best_smooth - t.min_delta:
+                self.best_smooth = smooth
+                self.evals_since_best = 0
+            else:
+                self.evals_since_best += 1
         self.schedule.on_eval(improved)
         event: Event = {
             "event": "eval",
@@ -467,7 +468,7 @@ class Trainer:
                     "val_tunes": len(self.val_ids),
                     "chars_per_step": t.batch_size * t.seq_len,
                     # Share of the training positions that are padding, over an epoch.
-                    "padding": float(getattr(self.batches, "padding", 0.0)),
+                    "padding": float(self.batches.padding),
                 }
             )
             reason = yield from self._loop(log)
