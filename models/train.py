@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from models.checkpoint import Checkpoint, save_checkpoint
-from models.config import EVALS_PER_BUDGET, RunConfig
+from models.config import EVALS_PER_BUDGET, ModelConfig, RunConfig
 from models.data import IGNORE, Batch, make_batches, split_tunes
 from models.device import describe_device, resolve_device
 from models.errors import CheckpointError, DataError
@@ -255,7 +255,7 @@ class Trainer:
             )
 
     def _load_init(self, init: Checkpoint) -> None:
-        if init.config.model != self.cfg.model:
+        if _shape(init.config.model) != _shape(self.cfg.model):
             raise CheckpointError(
                 f"{init.path or 'checkpoint'}: is {_model_text(init.config)} but this run asks "
                 f"for {_model_text(self.cfg)}; fine-tuning keeps the architecture (drop the "
@@ -597,6 +597,11 @@ class Trainer:
     def _emit(event: Event | None, log: MetricsLog) -> Iterator[Event]:
         if event is not None:
             yield log.write(event)
+
+
+def _shape(m: ModelConfig) -> tuple[str, int, int, int]:
+    """What decides a model's weights: a fine-tune may change anything else (dropout)."""
+    return (m.arch, m.layers, m.hidden, m.embedding)
 
 
 def _model_text(cfg: RunConfig) -> str:

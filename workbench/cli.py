@@ -124,10 +124,6 @@ def _build_config(args: argparse.Namespace, base: Any) -> Any:
     return base
 
 
-def _model_flags_given(args: argparse.Namespace) -> bool:
-    return any(getattr(args, f) is not None for f in _MODEL_FLAGS)
-
-
 def cmd_train(args: argparse.Namespace) -> int:
     from models.checkpoint import load_checkpoint
     from models.config import fine_tune_defaults, recipe
@@ -149,9 +145,10 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
         if args.init:
             init = load_checkpoint(args.init)
-            if not _model_flags_given(args):
-                # Fine-tuning keeps the initial model's architecture.
-                cfg.model = init.config.model
+            # Fine-tuning keeps the initial model's architecture; of the model options only
+            # --dropout (which changes no weight) may differ, and a shape option that differs
+            # is refused by the trainer with both shapes named.
+            cfg.model = copy.deepcopy(init.config.model)
             fine_tune_defaults(
                 cfg.train, lr_given=args.lr is not None, warmup_given=args.warmup_steps is not None
             )

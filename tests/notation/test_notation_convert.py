@@ -195,3 +195,74 @@ def load_title(text: str) -> str:
 def test_unknown_format_is_a_value_error(tmp_path):
     with pytest.raises(ValueError, match="unknown export format"):
         export_tunes(["X:1\nK:G\nG|\n"], tmp_path, "wav")  # type: ignore[arg-type]
+
+
+# -- grace notes: every note ends, timed as abc2midi plays them ------------------------------
+
+GRACE_TUNE = "X:1\nM:4/4\nL:1/8\nK:D\ndae {c}BAF|d2 {e}dc B4|]\n"
+
+
+def _timed_notes(data: bytes) -> tuple[list[tuple[float, float, int]], int]:
+    """(onset, length, pitch) in quarter notes, paired strictly in file order, and the count
+    of note-ons never ended by a later note-off (written independently of the app's code)."""
+    song = mido.MidiFile(file=io.BytesIO(data))
+    tick, sounding, notes = 0, {}, []
+    for msg in mido.merge_tracks(song.tracks):
+        tick += msg.time
+        if msg.type == "note_on" and msg.velocity:
+            sounding.setdefault((msg.channel, msg.note), []).append(tick)
+        elif msg.type in ("note_on", "note_off") and sounding.get((msg.channel, msg.note)):
+            start = sounding[(msg.channel, msg.note)].pop(0)
+            beat = song.ticks_per_beat
+            notes.append((start / beat, (tick - start) / beat, msg.note))
+    hanging = sum(len(v) for v in sounding.values())
+    return sorted(notes), hanging
+
+
+def _abc2midi(abc: str, tmp_path: Path) -> bytes:
+    import subprocess
+
+    src = tmp_path / "t.abc"
+    src.write_text(abc, encoding="utf-8")
+    subprocess.run(["abc2midi", str(src), "-o", str(tmp_path / "t.mid")], capture_output=True)
+    return (tmp_path / "t.mid").read_bytes()
+
+
+def test_grace_notes_end_and_take_their_time_from_the_next_note():
+    notes, hanging = _timed_notes(abc_to_midi_bytes(GRACE_TUNE))
+    assert hanging == 0
+    # The issue's tune: {c} before B (an eighth) sounds C#5 for a 32nd, B4 for the rest.
+    assert (1.5, 0.125, 73) in notes and (1.625, 0.375, 71) in notes
+    assert (4.0, 0.125, 76) in notes and (4.125, 0.375, 74) in notes
+    assert all(length > 0 for _, length, _ in notes)
+
+
+@pytest.mark.skipif(__import__("shutil").which("abc2midi") is None, reason="needs abc2midi")
+@pytest.mark.parametrize(
+    "body",
+    [
+        "dae {c}BAF|d2 {e}dc B4|]",
+        "{cd}B2 {efg}A4 z2|{c}[DF]4 (3{g}ABc z|]",  # several graces, a chord, a triplet
+        "{/g}A2 {ag}f2 {A}d4|]",  # acciaccatura slash, two graces before a long note
+    ],
+)
+def test_grace_note_timing_agrees_with_abc2midi(body, tmp_path):
+    abc = f"X:1\nM:4/4\nL:1/8\nK:D\n{body}\n"
+    ours, hanging = _timed_notes(abc_to_midi_bytes(abc))
+    theirs, _ = _timed_notes(_abc2midi(abc, tmp_path))
+    assert hanging == 0
+    assert [p for _, _, p in ours] == [p for _, _, p in theirs]
+    # abc2midi starts each note 1 tick (of 480) late and ends it 1 tick early, and strums a
+    # chord's notes 10 ticks apart: 12 ticks of tolerance, a fifth of a grace note's 60.
+    for (on_a, len_a, _), (on_b, len_b, _) in zip(ours, theirs, strict=True):
+        assert on_a == pytest.approx(on_b, abs=12 / 480)
+        assert len_a == pytest.approx(len_b, abs=12 / 480)
+
+
+def test_grace_notes_in_real_tunes_never_hang(oneill):
+    with_graces = [t for t in oneill if "{" in t.split("K:", 1)[-1]][:12]
+    assert len(with_graces) == 12
+    for tune in with_graces:
+        notes, hanging = _timed_notes(abc_to_midi_bytes(tune))
+        assert hanging == 0, tune.split("\n")[1]
+        assert all(length > 0 for _, length, _ in notes)

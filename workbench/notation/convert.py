@@ -98,6 +98,58 @@ def _with_unit_length(abc: str) -> str:
     return "\n".join(lines)
 
 
+def _tuplets_counting_graces(abc: str) -> str:
+    """Rewrite each tuplet that holds grace notes so that music21 reads it as the standard says.
+
+    ABC counts only real notes (a chord or rest as one) toward a tuplet's ``r`` notes; music21
+    counts grace notes too, so in ``(3{g}ABc`` it makes A, B and the grace the triplet and plays
+    ``c`` a full eighth (the bar then runs over). Raising ``r`` by the graces inside the tuplet
+    (``(3::4{g}ABc``, ``q`` left to its default) gives music21 the same notes as abc2midi.
+    """
+    from workbench.notation.abc_lexer import lex
+
+    tokens = lex(abc)
+    edits: list[tuple[int, int, str]] = []
+    for i, token in enumerate(tokens):
+        if token.kind != "tuplet":
+            continue
+        p, q, r = [*abc[token.start + 1 : token.end].split(":"), "", ""][:3]
+        if not p.isdigit():
+            continue
+        wanted = int(r) if r.isdigit() else int(p)
+        graces = _graces_within(abc, tokens[i + 1 :], wanted)
+        if graces:
+            edits.append((token.start, token.end, f"({p}:{q}:{wanted + graces}"))
+    for start, end, text in reversed(edits):
+        abc = abc[:start] + text + abc[end:]
+    return abc
+
+
+def _graces_within(abc: str, tokens: Sequence, wanted: int) -> int:
+    """Grace notes among the tokens until ``wanted`` notes, chords or rests have passed."""
+    counted = graces = 0
+    in_grace = in_chord = False
+    for token in tokens:
+        if counted >= wanted:
+            break
+        text = abc[token.start : token.end]
+        if token.kind == "grace":
+            in_grace = text.startswith("{")
+        elif token.kind == "chord_bracket":
+            in_chord = text.startswith("[")
+            counted += not in_chord  # a chord counts once, at its closing bracket
+        elif token.kind == "note":
+            if in_grace:
+                graces += 1
+            elif not in_chord:
+                counted += 1
+        elif token.kind == "rest":
+            counted += 1
+        elif token.kind in ("barline", "tuplet"):
+            break
+    return graces
+
+
 def _copy_shared_objects(score: stream.Stream) -> int:
     """Replace each repeat of an object that sits in two places with a deep copy.
 
@@ -129,7 +181,7 @@ def parse_abc(abc: str) -> stream.Score:
     if not abc.strip():
         raise ConversionError("the tune is empty")
     try:
-        parsed = converter.parse(_with_unit_length(abc), format="abc")
+        parsed = converter.parse(_tuplets_counting_graces(_with_unit_length(abc)), format="abc")
     except Exception as exc:  # music21 raises many types for bad ABC; all mean the same here
         raise ConversionError(f"music21 could not read the ABC: {_one_line(exc)}") from None
     if isinstance(parsed, m21stream.Opus):  # a text with several X: tunes: the first one
@@ -168,14 +220,82 @@ def _set_tempo(score: stream.Score, tempo_bpm: float) -> None:
         target.insert(0, tempo.MetronomeMark(number=tempo_bpm))
 
 
+# abc2midi plays each grace note for a quarter of its written length (its `%%MIDI gracedivider`
+# default, 4), taken from the start of the note it ornaments; the ABC standard leaves the timing
+# to the player. The graces before one note never take more than half of it.
+GRACE_DIVIDER = 4
+_GRACE_SHARE_MAX = 0.5
+
+
+def realize_grace_notes(score: stream.Stream) -> int:
+    """Give every grace note a sounding length, in place, so that it can be played.
+
+    music21 keeps grace notes at zero length, and its MIDI writer then puts each one's note-off
+    before its note-on at the same tick: the note never ends (it sounds to the end of the file).
+    Here each group of grace notes gets :data:`GRACE_DIVIDER`-th of its written length, taken
+    from the start of the note it ornaments (which then starts later and is shorter), as abc2midi
+    plays them. A grace group with no note after it in its bar is removed. Returns the grace
+    notes changed. music21 has no such transformation, hence this one.
+    """
+    from music21 import duration
+
+    changed = 0
+    for container in list(score.recurse(streamsOnly=True, includeSelf=True)):
+        pending: list = []
+        for element in list(container.notesAndRests):
+            if element.duration.isGrace:
+                pending.append(element)
+                continue
+            if pending:
+                changed += _steal_time(container, pending, element, duration)
+                pending = []
+        for grace in pending:  # nothing to ornament in this bar: leave it out of the playing
+            container.remove(grace)
+    return changed
+
+
+def _steal_time(container: stream.Stream, graces: list, main, duration_module) -> int:
+    written = [
+        duration_module.convertTypeToQuarterLength(g.duration.type, g.duration.dots) for g in graces
+    ]
+    # Inside a tuplet the graces shrink with the note they ornament, as abc2midi plays them.
+    main_written = duration_module.convertTypeToQuarterLength(
+        main.duration.type, main.duration.dots
+    )
+    scale = float(main.quarterLength) / main_written if main_written else 1.0
+    lengths = [w * scale / GRACE_DIVIDER for w in written]
+    total = sum(lengths)
+    room = float(main.quarterLength) * _GRACE_SHARE_MAX
+    if main.isRest or room <= 0:
+        for grace in graces:
+            container.remove(grace)
+        return 0
+    if total > room:
+        lengths = [x * room / total for x in lengths]
+        total = room
+    start = float(main.offset)
+    for grace, length in zip(graces, lengths, strict=True):
+        grace.duration = duration_module.Duration(length)
+        container.setElementOffset(grace, start)
+        start += length
+    main.quarterLength = float(main.quarterLength) - total
+    container.setElementOffset(main, start)
+    return len(graces)
+
+
 def score_to_midi_bytes(score: stream.Score, *, tempo_bpm: float | None = None) -> bytes:
-    """A standard MIDI file of a score made by :func:`abc_to_score`."""
+    """A standard MIDI file of a score made by :func:`abc_to_score`.
+
+    The score is changed in place: its grace notes get time (:func:`realize_grace_notes`), so
+    offsets read from it afterwards (the player's follow-along cues) match what plays.
+    """
     from music21 import midi
 
     if tempo_bpm is not None:
         if not tempo_bpm > 0:
             raise ConversionError(f"tempo must be positive, not {tempo_bpm}")
         _set_tempo(score, tempo_bpm)
+    realize_grace_notes(score)
     try:
         return midi.translate.streamToMidiFile(score).writestr()
     except Exception as exc:

@@ -49,7 +49,7 @@ def abc_cues(abc: str, score: stream.Score, tune: Tune) -> list[Cue]:
         origin = element
         while origin is not None and id(origin) not in spans:
             origin = origin.derivation.origin
-        if origin is None or element.duration.quarterLength == 0:  # grace notes: no time
+        if origin is None or element.duration.quarterLength == 0:  # nothing sounds: no cue
             continue
         start, end = spans[id(origin)]
         cues.append(Cue(tune.quarters_to_seconds(float(element.offset)), start, end))
