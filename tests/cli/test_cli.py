@@ -146,6 +146,8 @@ def test_fine_tune_extends_the_vocabulary(tmp_path, trained_run, folk_tunes, cap
                 "8",
                 "--seq-len",
                 "32",
+                "--dropout",
+                "0.4",
                 "--quiet",
             ]
         )
@@ -155,7 +157,22 @@ def test_fine_tune_extends_the_vocabulary(tmp_path, trained_run, folk_tunes, cap
     tuned = load_checkpoint(out / "last.pt")
     assert tuned.tokenizer.vocab[: len(base)] == base
     assert "ψ" in tuned.tokenizer.vocab[len(base) :]
+    # The initial model's shape, with the dropout asked for (it changes no weight).
     assert tuned.config.model.hidden == 32
+    assert tuned.config.model.dropout == 0.4
+    capsys.readouterr()
+    # A shape option that differs from the initial model's is refused, naming both.
+    args = [
+        "train",
+        str(new),
+        "--out",
+        str(tmp_path / "ft2"),
+        "--init",
+        str(trained_run / "best.pt"),
+    ]
+    assert main([*args, "--hidden", "48", "--epochs", "1", "--quiet"]) != 0
+    err = capsys.readouterr().err
+    assert "1x32" in err and "1x48" in err
 
 
 def test_evaluate_json(trained_run, start_end_file, folk_tunes, capsys):
