@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/musicality.py [--checkpoint CKPT] [--num 200]
         [--temperatures 0.8,1.0] [--meter-aware | --no-meter-aware] [--data corpus:folk]
         [--max-chars 1000] [--seed 1234] [--json OUT] [--overhead] [--no-music21]
+        [--no-end-on-tonic]
 
 Samples --num tunes per temperature from the checkpoint (default: the shipped model,
 `models.pretrained.default_checkpoint()`), in batches, from the empty prompt (the model writes
@@ -14,6 +15,11 @@ For each set it prints:
 - music21: the share music21's ABC reader turns into a score with notes (process pool);
 - bars fit: the share of bars that fit the meter (`workbench.notation.meter.bar_lengths`) and of
   tunes all of whose bars fit; `ended`: the share that wrote `<end>` before the length cap;
+- shape (music21's reading, `workbench.notation.tune_shape`): the share of tunes whose last
+  note is the tonic of their `K:`; full bars per tune (median, p10, p90, the share under 8,
+  and the total variation distance of the bar-count bins from the real tunes'); sections (the
+  stretches between repeat/section bar lines) per tune, the share 8 or 16 bars long, and the
+  share of tunes that are two 8-bar parts;
 - length in characters: mean, median, p10, p90;
 - meter and key: the most common ones with their shares next to the corpus's, and the total
   variation distance between the tunes' and the corpus's distributions (0 = the same mix);
@@ -190,6 +196,49 @@ def app_share(texts: Sequence[str], pool) -> float | None:
     return sum(pool.map(converts_in_app, texts, chunksize=4)) / len(texts)
 
 
+def shape_of(text: str) -> dict | None:
+    """music21's reading of a tune's ending and form (`workbench.notation.tune_shape`)."""
+    from workbench.notation.tune_shape import tune_shape
+
+    try:
+        shape = tune_shape(text)
+    except Exception:  # ConversionError, or anything music21 raises on its way
+        return None
+    return {"tonic": shape.ends_on_tonic, "bars": shape.bars, "sections": list(shape.sections)}
+
+
+# Bar-count bins for comparing the form of generated tunes with real ones.
+BAR_BINS = ((0, 7), (8, 8), (9, 15), (16, 16), (17, 31), (32, 32), (33, 10**6))
+
+
+def _bar_bin(bars: int) -> str:
+    lo, hi = next((lo, hi) for lo, hi in BAR_BINS if lo <= bars <= hi)
+    return f"{lo}" if lo == hi else (f"{lo}+" if hi > 10**5 else f"{lo}-{hi}")
+
+
+def shapes(texts: Sequence[str], pool) -> dict | None:
+    """Ending on the tonic, bar counts and sections of the tunes music21 reads."""
+    if pool is None:
+        return None
+    read = [r for r in pool.map(shape_of, texts, chunksize=4) if r is not None]
+    if not read:
+        return None
+    bars = np.array([r["bars"] for r in read])
+    sections = [n for r in read for n in r["sections"]]
+    return {
+        "read": len(read),
+        "ends_on_tonic": sum(r["tonic"] for r in read) / len(read),
+        "bars_median": float(np.median(bars)),
+        "bars_p10": float(np.percentile(bars, 10)),
+        "bars_p90": float(np.percentile(bars, 90)),
+        "under_8_bars": float((bars < 8).mean()),
+        "bar_bins": distribution([_bar_bin(int(b)) for b in bars]),
+        "sections_mean": len(sections) / len(read),
+        "eight_bar_sections": sum(n in (8, 16) for n in sections) / max(1, len(sections)),
+        "two_parts_of_8": sum(r["sections"] == [8, 8] for r in read) / len(read),
+    }
+
+
 def bar_fit(texts: Sequence[str]) -> dict:
     bars = fitting = tunes_ok = 0
     for t in texts:
@@ -216,6 +265,7 @@ def evaluate(
         "music21_ok": music21_share(texts, pool),
         "app_converts": app_share(texts, pool),
         "bars_fit": bar_fit(texts),
+        "shape": shapes(texts, pool),
         "length": lengths(texts),
         "meters": dict(list(meters.items())[:TOP]),
         "meter_tv": tv_distance(meters, corpus_meters),
@@ -243,7 +293,9 @@ def _copy(c: dict) -> str:
     return f"mean {c['mean']:.1%}, max {c['max']:.1%}, {c['over_half']} over 50%"
 
 
-def report(name: str, r: dict, corpus_meters: dict, corpus_keys: dict) -> None:
+def report(
+    name: str, r: dict, corpus_meters: dict, corpus_keys: dict, ceiling: dict | None = None
+) -> None:
     b, n = r["bars_fit"], r["length"]
     extra = f"; ended {r['ended']:.1%}" if "ended" in r else ""
     print(f"\n== {name}: {r['tunes']} tunes{extra}")
@@ -258,6 +310,18 @@ def report(name: str, r: dict, corpus_meters: dict, corpus_keys: dict) -> None:
         f"  length (chars)      mean {n['mean']:.0f}, median {n['median']:.0f}, "
         f"p10 {n['p10']:.0f}, p90 {n['p90']:.0f}"
     )
+    if sh := r.get("shape"):
+        ref = (ceiling or {}).get("shape") or {}
+        bins_tv = f"; TV {tv_distance(sh['bar_bins'], ref['bar_bins']):.3f}" if ref else ""
+        print(f"  ends on the tonic   {sh['ends_on_tonic']:.1%} of {sh['read']} music21 reads")
+        print(
+            f"  bars                median {sh['bars_median']:.0f}, p10 {sh['bars_p10']:.0f}, "
+            f"p90 {sh['bars_p90']:.0f}; under 8 bars {sh['under_8_bars']:.1%}{bins_tv}"
+        )
+        print(
+            f"  sections            {sh['sections_mean']:.2f} a tune; 8 or 16 bars long "
+            f"{sh['eight_bar_sections']:.1%}; two 8-bar parts {sh['two_parts_of_8']:.1%}"
+        )
     print(f"  meters (corpus)     {_mix(r['meters'], corpus_meters)}; TV {r['meter_tv']:.3f}")
     print(f"  keys (corpus)       {_mix(r['keys'], corpus_keys)}; TV {r['key_tv']:.3f}")
     print(f"  copying, whole      {_copy(r['copy_whole'])}")
@@ -271,14 +335,20 @@ def report(name: str, r: dict, corpus_meters: dict, corpus_keys: dict) -> None:
 # -- sampling ---------------------------------------------------------------------------------
 
 
-def generate(model, tok, num, temperature, meter_aware, max_chars, seed, batch) -> dict:
+def generate(
+    model, tok, num, temperature, meter_aware, max_chars, seed, batch, end_on_tonic=True
+) -> dict:
     texts: list[str] = []
     steps = 0
     t0 = time.perf_counter()
     for start in range(0, num, batch):
         n = min(batch, num - start)
         params = SamplingParams(temperature=temperature, max_chars=max_chars, seed=seed + start)
-        constraint = MeterAwareConstraint(tok, max_chars=max_chars) if meter_aware else None
+        constraint = (
+            MeterAwareConstraint(tok, max_chars=max_chars, end_on_tonic=end_on_tonic)
+            if meter_aware
+            else None
+        )
         counter = _StepCounter()
         texts += sample(model, tok, "", n, params, constraint=constraint, should_stop=counter)
         steps += counter.steps
@@ -361,6 +431,12 @@ def main() -> None:
         default=None,
         help="only with (or only without) meter-aware decoding; default: both",
     )
+    ap.add_argument(
+        "--end-on-tonic",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="meter-aware decoding ends tunes only on their key's tonic (the app's default)",
+    )
     ap.add_argument("--data", default="corpus:folk", help="the training tunes (DATA spec)")
     ap.add_argument("--max-chars", type=int, default=1000, help="length cap (the app's default)")
     ap.add_argument("--batch", type=int, default=100, help="tunes sampled at once")
@@ -412,14 +488,22 @@ def main() -> None:
         for temperature in temperatures:
             for aware in settings:
                 g = generate(
-                    model, tok, args.num, temperature, aware, args.max_chars, args.seed, args.batch
+                    model,
+                    tok,
+                    args.num,
+                    temperature,
+                    aware,
+                    args.max_chars,
+                    args.seed,
+                    args.batch,
+                    args.end_on_tonic,
                 )
                 r = evaluate(g["texts"], corpus_meters, corpus_keys, index, pool)
                 r["copy_whole_raw"] = copying(g["raw"], index)
                 r.update(seconds=g["seconds"], steps=g["steps"], ended=g["ended"])
                 r.update(temperature=temperature, meter_aware=aware, texts=g["texts"])
                 name = f"T={temperature:g}, meter-aware {'on' if aware else 'off'}"
-                report(name, r, corpus_meters, corpus_keys)
+                report(name, r, corpus_meters, corpus_keys, results["ceiling"])
                 results["generated"].append(r)
                 sys.stdout.flush()
     finally:

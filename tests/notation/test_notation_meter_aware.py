@@ -16,7 +16,11 @@ from models.sample import SamplingParams, sample
 from models.tokenizer import SPECIALS, CharTokenizer
 from workbench.notation.abc2midi import abc2midi_path, check_tunes
 from workbench.notation.meter import BarScanner, bar_lengths
-from workbench.notation.meter_aware import MeterAwareConstraint, meter_aware_constraint
+from workbench.notation.meter_aware import (
+    HOME_MARGIN,
+    MeterAwareConstraint,
+    meter_aware_constraint,
+)
 from workbench.notation.tune_info import parses_in_music21
 
 # Every printable ASCII character: the constraint must cope with all of them.
@@ -94,7 +98,7 @@ def test_a_hornpipe_is_in_two_or_four_time(con):
 
 
 def test_a_full_bar_forces_a_bar_line(con):
-    after = allowed(con, H + "ABcd efga")
+    after = allowed(con, H + "ABcd efgG")  # ends on G, the tonic of K:G
     assert after is not None
     assert {"|", ":", " ", "\n", "<end>"} <= after
     assert not after & set("ABCDEFGabcdefgz[(^_=")
@@ -216,7 +220,7 @@ def test_near_the_length_cap_the_tune_closes(con):
     logits = torch.zeros(1, len(TOKENIZER))
     end_id = TOKENIZER.end_id
     # Far from the cap: a full bar may go on or end.
-    text = prompt + "ABcd efga|"
+    text = prompt + "ABcd efgg|"
     free = closing(logits, [prompt])
     assert torch.isfinite(free[0, TOKENIZER.vocab.index("A")])  # the body may begin
     # Far from the cap nothing is forced: an empty body may still end, as without a cap.
@@ -266,7 +270,48 @@ def test_repeats_and_variant_endings_as_abc2midi_reads_them(con):
     assert "<end>" not in allowed(con, inside + "ABcd efga")  # the repeat must close first
     assert "2" in allowed(con, inside + "1ABcd efga:|")
     assert "2" not in allowed(con, inside + "ABcd efga:|")  # no second ending without a first
-    assert "<end>" in allowed(con, inside + "ABcd efga:|")
+    assert "<end>" in allowed(con, inside + "ABcd efgg:|")
+
+
+@pytest.mark.parametrize(
+    ("key", "home", "away"),
+    [
+        ("G", "efgg", "efga"),
+        ("Ador", "efga", "efgg"),  # a mode's tonic
+        ("F#m", "efgf", "efg=f"),  # F is sharp in the key: =F is not the tonic
+        ("Bb", "efgB", "efg=B"),
+    ],
+)
+def test_a_tune_ends_only_on_its_tonic(con, key, home, away):
+    head = f"X:1\nM:4/4\nL:1/8\nK:{key}\n"
+    assert "<end>" in allowed(con, head + "ABcd " + home)
+    assert "<end>" in allowed(con, head + "ABcd " + home + "|")
+    # `|]`, the final bar line, only at home as well.
+    assert "]" in allowed(con, head + "ABcd " + home + "|")
+    assert "<end>" not in allowed(con, head + "ABcd " + away)
+    assert "<end>" not in allowed(con, head + "ABcd " + away + "|")
+    assert "]" not in allowed(con, head + "ABcd " + away + "|")
+    # Away from home the tune goes on: a bar line, then more music.
+    assert "A" in allowed(con, head + "ABcd " + away + "|")
+
+
+def test_the_last_note_of_a_chord_or_after_rests_decides(con):
+    assert "<end>" in allowed(con, H + "ABcd [GBd]2 z2")  # a chord's first note, then a rest
+    assert "<end>" not in allowed(con, H + "ABcd [DGB]2 z2")
+    assert "<end>" in allowed(con, H + "ABcd {a}G4")  # a grace note is not the last note
+
+
+def test_the_tonic_rule_can_be_off_and_lifts_before_the_cap():
+    logits = torch.zeros(1, len(TOKENIZER))
+    away = H + "ABcd efga|" * 2  # two bars: a tune closing before the cap needs them
+    off = MeterAwareConstraint(TOKENIZER, end_on_tonic=False)
+    assert "<end>" in allowed(off, away)
+    capped = MeterAwareConstraint(TOKENIZER, max_chars=len(away) - len(H) + HOME_MARGIN + 1)
+    capped(logits, [H])
+    assert not torch.isfinite(capped(logits, [away])[0, TOKENIZER.end_id])
+    closer = MeterAwareConstraint(TOKENIZER, max_chars=len(away) - len(H) + HOME_MARGIN)
+    closer(logits, [H])
+    assert torch.isfinite(closer(logits, [away])[0, TOKENIZER.end_id])
 
 
 def test_the_constraint_masks_logits_per_row(con):

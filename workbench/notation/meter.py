@@ -195,6 +195,27 @@ PAREN = 18  # just after ( : a slur, or a tuplet if a digit follows
 NOTE, REST, CHORD_ELEM, MULTI_REST = 0, 1, 2, 3
 
 
+def key_tonic(value: str) -> tuple[str, str] | None:
+    """The tonic of a `K:` value as (upper-case letter, `^`/`_`/""): `F#m` -> ("F", "^");
+    None for `none`, the bagpipe keys `HP`/`Hp` and anything without a key letter."""
+    text = value.strip()
+    if not text or text[0].upper() not in "ABCDEFG" or text.lower().startswith(("none", "clef")):
+        return None
+    acc = {"#": "^", "b": "_"}.get(text[1:2], "")
+    return (text[0].upper(), acc)
+
+
+def at_home(tonic: tuple[str, str] | None, note: tuple[str, str] | None) -> bool:
+    """Is `note` (accidental, letter) the `tonic` (letter, accidental) of the key? True when
+    the key has no tonic; an unmarked note takes the key's accidental, `=` only a natural."""
+    if tonic is None:
+        return True
+    if note is None:
+        return False
+    acc, letter = note
+    return letter.upper() == tonic[0] and (acc in ("", tonic[1]) or (acc == "=" and not tonic[1]))
+
+
 def is_boundary(token: str) -> bool:
     """A repeat or section bar line (`:|`, `|:`, `::`, `||`, `|]`, `[|`), not a plain `|`/`|1`."""
     return ":" in token or "||" in token or "]" in token or token.startswith("[")
@@ -284,6 +305,10 @@ class BarScanner:
         self.deco_text = ""  # the name inside !...! read so far
         self.grace_notes = 0
         self.grace_waiting = False  # a {grace} group closed and its main note has not begun
+        # The key's tonic as (letter, accidental) and the last note written (accidental,
+        # letter; a chord's first note), for the decoder's rule that a tune ends at home.
+        self.tonic: tuple[str, str] | None = None
+        self.last_sound: tuple[str, str] | None = None
         # (field letter, value) of each header line read, in order
         self.header_fields: list[tuple[str, str]] = []
         self.marks = 0  # octave marks after the latest note inside a chord or grace group
@@ -400,13 +425,16 @@ class BarScanner:
         elif letter == "L":
             self.header_unit = parse_unit_length(value)
         elif letter == "K":
+            self.tonic = key_tonic(value)
             self.meter = self.header_meter
             self.unit = self.header_unit or default_unit_length(self.header_meter)
             self.mode = NORMAL
             self.at_line_start = True
 
     def _apply_field(self, letter: str, value: str) -> None:
-        if letter == "M":
+        if letter == "K":
+            self.tonic = key_tonic(value)
+        elif letter == "M":
             self.meter = parse_meter(value)
             self.compound = meter_is_compound(value)
         elif letter == "L":
@@ -436,6 +464,7 @@ class BarScanner:
             self._start_bar_at()
             self.note_letter = ch
             self.note_acc = self.acc_text if self.prev in ACCIDENTALS else ""
+            self.last_sound = (self.note_acc, ch)
             self._start_elem(NOTE)
         elif ch == "z" or ch == "x":
             self._start_bar_at()
@@ -753,6 +782,7 @@ class BarScanner:
             self.chord_notes += 1
             if self.chord_notes == 1:
                 self._reset_spec()
+                self.last_sound = (self.prev if self.prev in ACCIDENTALS else "", ch)
         elif ch == "]":
             self._close_chord()
         elif ch == "\n":
