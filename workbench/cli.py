@@ -126,7 +126,7 @@ def _build_config(args: argparse.Namespace, base: Any) -> Any:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from models.checkpoint import load_checkpoint
-    from models.config import fine_tune_defaults, recipe
+    from models.config import fine_tune_defaults, fine_tune_model, recipe
     from models.train import Control, Trainer, split_texts
 
     out = Path(args.out)
@@ -145,10 +145,10 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
         if args.init:
             init = load_checkpoint(args.init)
-            # Fine-tuning keeps the initial model's architecture; of the model options only
-            # --dropout (which changes no weight) may differ, and a shape option that differs
-            # is refused by the trainer with both shapes named.
-            cfg.model = copy.deepcopy(init.config.model)
+            # Fine-tuning keeps the initial model's architecture, with the default recipe's
+            # dropout unless --dropout is given; a shape option that differs is refused by the
+            # trainer with both shapes named.
+            cfg.model = fine_tune_model(init.config.model, args.dropout)
             fine_tune_defaults(
                 cfg.train, lr_given=args.lr is not None, warmup_given=args.warmup_steps is not None
             )
@@ -636,8 +636,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument(
         "--init",
         metavar="CKPT",
-        help="fine-tune from this checkpoint (keeps its architecture; lr 1e-3 and 100 warm-up "
-        "steps unless --lr/--warmup-steps say otherwise)",
+        help="fine-tune from this checkpoint (keeps its architecture; lr 1e-3, 100 warm-up "
+        "steps and the default dropout 0.5 unless --lr/--warmup-steps/--dropout say otherwise)",
     )
     g.add_argument(
         "--resume",

@@ -126,7 +126,7 @@ def _run(spec: JobSpec, events: Any, commands: Any) -> None:
     from pathlib import Path
 
     from models.checkpoint import load_checkpoint
-    from models.config import RunConfig
+    from models.config import RunConfig, fine_tune_model
     from models.errors import DataError
     from models.train import Control, Trainer, split_texts
     from workbench.corpus import load
@@ -137,8 +137,8 @@ def _run(spec: JobSpec, events: Any, commands: Any) -> None:
     init = load_checkpoint(spec.init) if spec.init else None
     if init is not None:
         # Fine-tuning continues the initial network, so it keeps that network's shape (the
-        # vocabulary may still grow); only the training settings come from the config.
-        cfg.model = init.config.model
+        # vocabulary may still grow); the training settings and dropout come from the config.
+        cfg.model = fine_tune_model(init.config.model, cfg.model.dropout)
     result = load(spec.data)
     texts = [t.text for t in result.tunes]
     if len(texts) < 2:

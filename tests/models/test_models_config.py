@@ -7,7 +7,17 @@ import json
 import pytest
 import torch
 
-from models.config import RECIPES, ModelConfig, RunConfig, TrainConfig, recipe
+from models.config import (
+    FINE_TUNE_LR,
+    FINE_TUNE_WARMUP,
+    RECIPES,
+    ModelConfig,
+    RunConfig,
+    TrainConfig,
+    fine_tune_defaults,
+    fine_tune_model,
+    recipe,
+)
 from models.device import describe_device, resolve_device
 from models.errors import DeviceError
 
@@ -145,3 +155,18 @@ def test_a_bad_recipe_file_names_the_file(tmp_path, content, message):
     with pytest.raises(ValueError, match=message) as info:
         recipe(str(path))
     assert str(path) in str(info.value)
+
+
+def test_fine_tuning_keeps_the_shape_and_takes_the_recipes_regularisation():
+    shipped = ModelConfig(arch="gru", hidden=96, layers=2, embedding=16, dropout=0.25)
+    model = fine_tune_model(shipped)
+    assert (model.arch, model.hidden, model.layers, model.embedding) == ("gru", 96, 2, 16)
+    assert model.dropout == ModelConfig().dropout != shipped.dropout
+    assert fine_tune_model(shipped, 0.1).dropout == 0.1
+    assert shipped.dropout == 0.25  # the checkpoint's config is not changed
+    train = TrainConfig()
+    fine_tune_defaults(train, lr_given=False, warmup_given=False)
+    assert (train.lr, train.warmup_steps) == (FINE_TUNE_LR, FINE_TUNE_WARMUP)
+    given = TrainConfig(lr=5e-4, warmup_steps=7)
+    fine_tune_defaults(given, lr_given=True, warmup_given=True)
+    assert (given.lr, given.warmup_steps) == (5e-4, 7)
