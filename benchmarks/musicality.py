@@ -335,6 +335,9 @@ def report(
 # -- sampling ---------------------------------------------------------------------------------
 
 
+HOME_BONUS_ARG: float | None = None  # --home-bonus (None: the decoder's default)
+
+
 def generate(
     model, tok, num, temperature, meter_aware, max_chars, seed, batch, end_on_tonic=True
 ) -> dict:
@@ -345,7 +348,9 @@ def generate(
         n = min(batch, num - start)
         params = SamplingParams(temperature=temperature, max_chars=max_chars, seed=seed + start)
         constraint = (
-            MeterAwareConstraint(tok, max_chars=max_chars, end_on_tonic=end_on_tonic)
+            MeterAwareConstraint(
+                tok, max_chars=max_chars, end_on_tonic=end_on_tonic, home_bonus=HOME_BONUS_ARG
+            )
             if meter_aware
             else None
         )
@@ -437,6 +442,7 @@ def main() -> None:
         default=True,
         help="meter-aware decoding ends tunes only on their key's tonic (the app's default)",
     )
+    ap.add_argument("--home-bonus", type=float, default=None, help="logit added to <end> at home")
     ap.add_argument("--data", default="corpus:folk", help="the training tunes (DATA spec)")
     ap.add_argument("--max-chars", type=int, default=1000, help="length cap (the app's default)")
     ap.add_argument("--batch", type=int, default=100, help="tunes sampled at once")
@@ -447,6 +453,8 @@ def main() -> None:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--json", metavar="OUT", help="write every figure to this JSON file")
     args = ap.parse_args()
+    global HOME_BONUS_ARG
+    HOME_BONUS_ARG = args.home_bonus
 
     ckpt_path = args.checkpoint or default_checkpoint()
     if ckpt_path is None:

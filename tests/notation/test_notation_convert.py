@@ -16,7 +16,9 @@ from workbench.notation.convert import (
     ExportProblem,
     abc_to_midi_bytes,
     abc_to_score,
+    export_file_names,
     export_tunes,
+    free_names,
     parse_abc,
     safe_stem,
     write_midi,
@@ -190,6 +192,22 @@ def test_tunebook_renumbers_and_reloads(tmp_path, misc):
 
 def load_title(text: str) -> str:
     return next(line[2:].strip() for line in text.split("\n") if line.startswith("T:"))
+
+
+def test_free_names_step_around_existing_files(tmp_path, misc):
+    names = export_file_names([misc[1], misc[1], misc[2]], ".abc")
+    assert names == ["Baker_s_Buck.abc", "Baker_s_Buck-2.abc", "British_Grenadiers.abc"]
+    assert free_names(tmp_path, names) == names  # nothing in the way
+    (tmp_path / "Baker_s_Buck.abc").write_text("old", encoding="utf-8")
+    (tmp_path / "British_Grenadiers.abc").write_text("old", encoding="utf-8")
+    free = free_names(tmp_path, names)
+    # -2 is the batch's own second Baker's Buck: the first takes -3.
+    assert free == ["Baker_s_Buck-3.abc", "Baker_s_Buck-2.abc", "British_Grenadiers-2.abc"]
+    written = export_tunes([misc[1], misc[1], misc[2]], tmp_path, "abc", free)
+    assert [p.name for p in written] == free
+    assert (tmp_path / "Baker_s_Buck.abc").read_text(encoding="utf-8") == "old"
+    with pytest.raises(ValueError, match="2 file names for 3 tunes"):
+        export_tunes([misc[1], misc[1], misc[2]], tmp_path, "abc", free[:2])
 
 
 def test_unknown_format_is_a_value_error(tmp_path):

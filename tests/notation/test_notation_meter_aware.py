@@ -39,7 +39,8 @@ HEADERS = [
 
 @pytest.fixture(scope="module")
 def con() -> MeterAwareConstraint:
-    return meter_aware_constraint(TOKENIZER)
+    # Most tests write one or two bars: the shortest-tune rule (MIN_BARS) has its own tests.
+    return MeterAwareConstraint(TOKENIZER, min_bars=0)
 
 
 def allowed(con: MeterAwareConstraint, text: str) -> set[str] | None:
@@ -215,7 +216,7 @@ def test_body_fields_are_those_abc2midi_takes_in_a_body(con):
 
 
 def test_near_the_length_cap_the_tune_closes(con):
-    closing = MeterAwareConstraint(TOKENIZER, max_chars=1000)
+    closing = MeterAwareConstraint(TOKENIZER, max_chars=1000, min_bars=0)
     prompt = H
     logits = torch.zeros(1, len(TOKENIZER))
     end_id = TOKENIZER.end_id
@@ -304,12 +305,14 @@ def test_the_last_note_of_a_chord_or_after_rests_decides(con):
 def test_the_tonic_rule_can_be_off_and_lifts_before_the_cap():
     logits = torch.zeros(1, len(TOKENIZER))
     away = H + "ABcd efga|" * 2  # two bars: a tune closing before the cap needs them
-    off = MeterAwareConstraint(TOKENIZER, end_on_tonic=False)
+    off = MeterAwareConstraint(TOKENIZER, end_on_tonic=False, min_bars=0)
     assert "<end>" in allowed(off, away)
-    capped = MeterAwareConstraint(TOKENIZER, max_chars=len(away) - len(H) + HOME_MARGIN + 1)
+    capped = MeterAwareConstraint(
+        TOKENIZER, max_chars=len(away) - len(H) + HOME_MARGIN + 1, min_bars=0
+    )
     capped(logits, [H])
     assert not torch.isfinite(capped(logits, [away])[0, TOKENIZER.end_id])
-    closer = MeterAwareConstraint(TOKENIZER, max_chars=len(away) - len(H) + HOME_MARGIN)
+    closer = MeterAwareConstraint(TOKENIZER, max_chars=len(away) - len(H) + HOME_MARGIN, min_bars=0)
     closer(logits, [H])
     assert torch.isfinite(closer(logits, [away])[0, TOKENIZER.end_id])
 
@@ -454,3 +457,18 @@ def test_random_logits_write_headers_abc2midi_and_music21_read(seed):
         assert report.ok, (text, report.errors)
     for text in texts[:3]:
         assert parses_in_music21(text) is None, text
+
+
+def test_a_tune_ends_after_eight_bars_of_music():
+    default = meter_aware_constraint(TOKENIZER)
+    seven = H + "GABc dBAG|" * 6 + "GABc dBAG"
+    assert "<end>" not in allowed(default, seven)
+    assert "<end>" not in allowed(default, seven + "|")
+    eight = seven + "|GABc dBAG"
+    assert "<end>" in allowed(default, eight) and "<end>" in allowed(default, eight + "|")
+    # A pickup and its complement count as one bar.
+    pickup = H + "D|" + "GABc dBAG|" * 7 + "GABc dBG"  # 7 + 7/8 + 1/8 bars
+    assert "<end>" in allowed(default, pickup)
+    assert "<end>" not in allowed(default, H + "D|" + "GABc dBAG|" * 6 + "GABc dBG")
+    # The rule can be set: with min_bars=0 seven bars may end.
+    assert "<end>" in allowed(MeterAwareConstraint(TOKENIZER, min_bars=0), seven)

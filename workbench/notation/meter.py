@@ -260,6 +260,9 @@ class BarScanner:
         self.bar_col = -1  # -1: the bar has not started yet
         self.after_boundary = False
         self.n_bars = 0
+        # The music of the closed bars, in bars of their meter (a pickup and its complement
+        # make one): how long the tune is so far, for the decoder's shortest-tune rule.
+        self.bars_played = Fraction(0)
         self.closed: ClosedBar | None = None  # the bar closed by the latest bar line
         self.closed_empty = True  # the latest bar line closed a bar without notes
         self.token = ""
@@ -849,6 +852,8 @@ class BarScanner:
             else:
                 bar.end_line, bar.end_column = self.line, self.col + 1
             self.n_bars += 1
+            if bar.expected:
+                self.bars_played += duration / bar.expected
             if self.record:
                 self.bars.append(bar)
             if bar.pickup_eligible and bar.expected is not None and duration < bar.expected:
