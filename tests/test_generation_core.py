@@ -27,9 +27,12 @@ from workbench.generation import (
     build_prompt,
     describe_checkpoint,
     export_generated,
+    header_field,
     list_models,
     parse_problem,
+    plan_prompt,
     set_header_fields,
+    with_title,
 )
 
 
@@ -214,3 +217,34 @@ def test_export_wav_renders_audible_tunes(tmp_path: Path, folk) -> None:
     peak_hz = np.fft.rfftfreq(len(window), 1 / rate)[1:][np.argmax(spectrum)]
     assert 100 < peak_hz < 2000  # the melody's register, not DC or noise
     assert not list(tmp_path.glob(".*.part"))
+
+
+def test_plan_prompt_fills_only_missing_fields_and_names_the_conflicts() -> None:
+    tune = "X:1\nT:Reel\nM:4/4\nL:1/8\nK:D\n|:ABcd efge|"
+    assert header_field(tune, "M") == "4/4" and header_field(tune, "K") == "D"
+    assert header_field("|:ABcd|", "M") is None
+    assert header_field("X:1\nK:G\nM:3/4\nabc|", "M") is None  # a body field, not the header's
+    # The tune's own fields win; each differing choice gets a note.
+    text, notes = plan_prompt(tune, key="G", meter="6/8")
+    assert text == tune
+    assert notes == [
+        "Key G not applied: the prompt has K:D",
+        "Meter 6/8 not applied: the prompt has M:4/4",
+    ]
+    assert plan_prompt(tune, key="D", meter="4/4") == (tune, [])  # the same: nothing to say
+    # A missing field is filled; a bare selection takes both.
+    text, notes = plan_prompt("X:1\nT:Jig\nK:G\nGAB|", key="D", meter="6/8")
+    assert text == "X:1\nT:Jig\nM:6/8\nK:G\nGAB|" and notes == [
+        "Key D not applied: the prompt has K:G"
+    ]
+    assert plan_prompt("GABc|", key="G", meter="6/8") == ("X:1\nM:6/8\nK:G\nGABc|", [])
+
+
+def test_with_title_adds_a_t_line_only_when_the_header_has_none() -> None:
+    assert with_title("X:1\nM:4/4\nK:C\nCDEF|", "Untitled (seed 7, #1)") == (
+        "X:1\nT:Untitled (seed 7, #1)\nM:4/4\nK:C\nCDEF|"
+    )
+    assert with_title("X:1\nT:The Kesh\nK:G\nGAB|", "Other") == "X:1\nT:The Kesh\nK:G\nGAB|"
+    assert with_title("K:G\nGAB|\nT:Part two\n", "New") == "T:New\nK:G\nGAB|\nT:Part two\n"
+    tune = GeneratedTune.make("X:1\nK:C\nCDEF|", seed=3, index=1)
+    assert tune.export_text == "X:1\nT:Untitled (seed 3, #2)\nK:C\nCDEF|"

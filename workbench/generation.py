@@ -1,9 +1,10 @@
 """What the generation pane needs that knows no Qt: prompt headers, the model list, descriptions.
 
 The pane writes the key and meter the musician picks into the prompt's header (`K:` last, as ABC
-requires), offers every checkpoint it can find (the shipped model, each run's `best.pt` and
-`last.pt`), and describes a loaded checkpoint in one line. All of it runs headless, so it is
-tested without a window.
+requires) where the prompt has none of its own (`plan_prompt`), offers every checkpoint it can
+find (the shipped model, each run's `best.pt` and `last.pt`), describes a loaded checkpoint in
+one line, and names and exports generated tunes. All of it runs headless, so it is tested
+without a window.
 """
 
 from __future__ import annotations
@@ -98,6 +99,38 @@ def build_prompt(source: str, key: str | None = None, meter: str | None = None) 
     return set_header_fields(source, key=key, meter=meter)
 
 
+def header_field(text: str, letter: str) -> str | None:
+    """The value of the first `letter:` field in `text`'s header (its field lines from the top,
+    up to and including `K:`), or None when the header has none."""
+    for line in prepare_prompt(text).split("\n"):
+        if not _FIELD_LINE.match(line):
+            break
+        if line.startswith(f"{letter}:"):
+            return line[2:].strip()
+        if line.startswith("K:"):
+            break
+    return None
+
+
+def plan_prompt(
+    source: str, key: str | None = None, meter: str | None = None
+) -> tuple[str, list[str]]:
+    """The prompt from `source`, with the chosen key and meter written only where its header
+    has no `K:` / `M:` of its own, and a note for each choice left out because the source's
+    own field differs (the tune being edited wins; the musician is told)."""
+    notes = []
+    own_key, own_meter = header_field(source, "K"), header_field(source, "M")
+    if own_key is not None and key is not None:
+        if own_key != key:
+            notes.append(f"Key {key} not applied: the prompt has K:{own_key}")
+        key = None
+    if own_meter is not None and meter is not None:
+        if own_meter != meter:
+            notes.append(f"Meter {meter} not applied: the prompt has M:{own_meter}")
+        meter = None
+    return build_prompt(source, key=key, meter=meter), notes
+
+
 @dataclass(frozen=True)
 class ModelEntry:
     """One checkpoint the model chooser offers."""
@@ -165,6 +198,9 @@ class GeneratedTune:
     model: str = ""
     summary: TuneInfo = field(default_factory=lambda: TuneInfo("", "", "", 0, True))
     kept: bool = False
+    # Where it is safe outside the results list: "" (nowhere yet), "exported to PATH" or
+    # "sent to the editor".
+    saved_to: str = ""
     # music21's verdict: None until checked, then "" (parses) or the error message.
     parse_error: str | None = None
     uid: int = field(default_factory=lambda: next(_ids))
@@ -179,6 +215,25 @@ class GeneratedTune:
             return self.summary.title
         return f"Untitled (seed {self.seed}, #{self.index + 1})"
 
+    @property
+    def export_text(self) -> str:
+        """The text an export writes: the tune, with a `T:` line holding its title if it has
+        none (so a file and the tune inside it carry the name the results list shows)."""
+        return with_title(self.text, self.title)
+
+
+def with_title(text: str, title: str) -> str:
+    """`text` with a `T:title` line after its `X:` line (at the top without one), unless its
+    header (the lines up to `K:`) has a `T:` line already."""
+    lines = text.split("\n")
+    for line in lines:
+        if line.startswith("T:"):
+            return text
+        if line.startswith("K:"):
+            break
+    at = 1 if lines and lines[0].startswith("X:") else 0
+    return "\n".join([*lines[:at], f"T:{title}", *lines[at:]])
+
 
 # -- export ----------------------------------------------------------------------------------
 
@@ -188,17 +243,18 @@ class ExportFormatChoice:
     fmt: str  # a format of workbench.notation.convert.export_tunes, or "wav"
     label: str
     to_file: bool  # True: one file is chosen (a tunebook); False: a folder
+    suffix: str = ""  # of the files written
 
 
 EXPORT_CHOICES: tuple[ExportFormatChoice, ...] = (
-    ExportFormatChoice("abc", "ABC, one file per tune", False),
-    ExportFormatChoice("tunebook", "ABC tunebook (one file)", True),
-    ExportFormatChoice("mid", "MIDI (.mid)", False),
-    ExportFormatChoice("musicxml", "MusicXML (.musicxml)", False),
+    ExportFormatChoice("abc", "ABC, one file per tune", False, ".abc"),
+    ExportFormatChoice("tunebook", "ABC tunebook (one file)", True, ".abc"),
+    ExportFormatChoice("mid", "MIDI (.mid)", False, ".mid"),
+    ExportFormatChoice("musicxml", "MusicXML (.musicxml)", False, ".musicxml"),
 )
 
 
-WAV_CHOICE = ExportFormatChoice("wav", "WAV audio (.wav)", False)
+WAV_CHOICE = ExportFormatChoice("wav", "WAV audio (.wav)", False, ".wav")
 
 
 def wav_export_available() -> bool:
@@ -219,6 +275,7 @@ class ExportSummary:
     written: list[Path] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     tunes: int = 0
+    per_tune: list[Path | None] = field(default_factory=list)  # each tune's file; None: failed
 
     def text(self) -> str:
         files = len(self.written)
@@ -231,44 +288,54 @@ class ExportSummary:
         return head + "\nFailed:\n" + "\n".join(f"  {p}" for p in self.problems)
 
 
-def export_generated(texts: list[str], destination: Path, fmt: str) -> ExportSummary:
-    """Export `texts` as `fmt` (slow: music21 or the synth; call it off the GUI thread)."""
+def export_names(texts: list[str], fmt: str) -> list[str]:
+    """The file names a folder export of `texts` as `fmt` writes, from the tunes' titles."""
+    from workbench.notation.convert import export_file_names
+
+    suffix = next(c.suffix for c in (*EXPORT_CHOICES, WAV_CHOICE) if c.fmt == fmt)
+    return export_file_names(texts, suffix)
+
+
+def export_generated(
+    texts: list[str], destination: Path, fmt: str, names: list[str] | None = None
+) -> ExportSummary:
+    """Export `texts` as `fmt` (slow: music21 or the synth; call it off the GUI thread).
+
+    A folder export writes `names` (one per tune) or, without them, :func:`export_names`.
+    """
     from workbench.notation.convert import export_tunes
 
     summary = ExportSummary(fmt=fmt, destination=Path(destination), tunes=len(texts))
     if fmt == "wav":
-        entries = _export_wav(texts, Path(destination))
+        entries = _export_wav(texts, Path(destination), names or export_names(texts, fmt))
     else:
-        entries = export_tunes(texts, destination, fmt)  # type: ignore[arg-type]
+        entries = export_tunes(texts, destination, fmt, names)  # type: ignore[arg-type]
     for entry in entries:
         if isinstance(entry, Path):
             if entry not in summary.written:
                 summary.written.append(entry)
+            summary.per_tune.append(entry)
         else:
             summary.problems.append(str(entry))
+            summary.per_tune.append(None)
     return summary
 
 
-def _export_wav(texts: list[str], folder: Path) -> list[Path | str]:
-    """Each tune rendered by the playback synth to FOLDER/TITLE.wav; a problem string for each
-    tune that fails. (convert.export_tunes covers the music21 formats; audio is playback's.)"""
-    from workbench.notation.convert import describe, safe_stem, tune_title
+def _export_wav(texts: list[str], folder: Path, names: list[str]) -> list[Path | str]:
+    """Each tune rendered by the playback synth to FOLDER/NAME (names from export_names); a
+    problem string for each tune that fails. (convert.export_tunes covers the music21
+    formats; audio is playback's.)"""
+    from workbench.notation.convert import describe
     from workbench.playback.events import PlaybackError
     from workbench.playback.synth import SynthUnavailable
     from workbench.playback.wav import render_abc_to_wav
 
     folder.mkdir(parents=True, exist_ok=True)
-    taken: set[str] = set()
     out: list[Path | str] = []
-    for i, text in enumerate(texts):
-        stem = safe_stem(tune_title(text), f"tune_{i + 1:03d}")
-        name, n = stem, 2
-        while name.lower() in taken:
-            name, n = f"{stem}-{n}", n + 1
-        taken.add(name.lower())
-        path = folder / f"{name}.wav"
+    for i, (text, name) in enumerate(zip(texts, names, strict=True)):
+        path = folder / name
         # Rendered beside the target and renamed, so a failure leaves no half-written file.
-        partial = folder / f".{name}.wav.part"
+        partial = folder / f".{name}.part"
         try:
             render_abc_to_wav(text, partial)
             os.replace(partial, path)

@@ -385,8 +385,12 @@ def safe_stem(title: str, fallback: str) -> str:
     return stem
 
 
-def _unique_names(texts: Sequence[str], suffix: str) -> list[str]:
-    """One file name per tune, from its title, unique within the batch (case-insensitively)."""
+def export_file_names(texts: Sequence[str], suffix: str) -> list[str]:
+    """One file name per tune, from its title, unique within the batch (case-insensitively).
+
+    ``The Kesh`` gives ``The_Kesh.mid``, a second ``The Kesh`` ``The_Kesh-2.mid``, an untitled
+    tune ``tune_003.mid`` (its place in the batch). :func:`export_tunes` writes these names.
+    """
     width = max(3, len(str(len(texts))))
     taken: set[str] = set()
     names = []
@@ -421,16 +425,42 @@ def _export_one(text: str, path: Path, fmt: str) -> None:
         write_musicxml(text, path)
 
 
+def free_names(folder: str | os.PathLike[str], names: Sequence[str]) -> list[str]:
+    """``names`` with each one that is taken in ``folder`` replaced by a free one.
+
+    ``The_Kesh.mid`` becomes ``The_Kesh-2.mid`` (or ``-3``, ...) when a file of that name
+    exists; the new names stay unique among ``names`` (case-insensitively), so exporting with
+    them replaces nothing.
+    """
+    folder = Path(folder)
+    taken = {n.lower() for n in names if not (folder / n).exists()}
+    out = []
+    for name in names:
+        if name.lower() in taken or not (folder / name).exists():
+            out.append(name)
+            continue
+        stem, suffix = os.path.splitext(name)
+        n = 2
+        while f"{stem}-{n}{suffix}".lower() in taken or (folder / f"{stem}-{n}{suffix}").exists():
+            n += 1
+        out.append(f"{stem}-{n}{suffix}")
+        taken.add(out[-1].lower())
+    return out
+
+
 def export_tunes(
     texts: Sequence[str],
     destination: str | os.PathLike[str],
     fmt: ExportFormat,
+    names: Sequence[str] | None = None,
 ) -> list[Path | ExportProblem]:
     """Export a batch of tunes; returns one entry per tune, in order: its file or its problem.
 
     ``fmt`` "abc", "mid" and "musicxml" write one file per tune into the folder
     ``destination`` (created if needed), named from the tune's title (``tune_001`` for an
-    untitled one), unique within the batch; an existing file of the same name is replaced.
+    untitled one), unique within the batch (:func:`export_file_names`), or the file ``names``
+    given (one per tune, e.g. from :func:`free_names`); an existing file of the same name is
+    replaced, so a GUI asks first.
     "tunebook" writes all tunes into the one ``.abc`` file ``destination`` (or
     ``destination/tunes.abc`` when it is a folder), numbered ``X:1``, ``X:2``, ...; each
     tune's entry is then that file. A tune that fails (music21 cannot convert it, a file
@@ -442,9 +472,13 @@ def export_tunes(
     destination = Path(destination)
     if fmt == "tunebook":
         return _export_tunebook(texts, destination)
+    if names is None:
+        names = export_file_names(texts, _SUFFIX[fmt])
+    elif len(names) != len(texts):
+        raise ValueError(f"{len(names)} file names for {len(texts)} tunes")
     destination.mkdir(parents=True, exist_ok=True)
     results: list[Path | ExportProblem] = []
-    for i, (text, name) in enumerate(zip(texts, _unique_names(texts, _SUFFIX[fmt]), strict=True)):
+    for i, (text, name) in enumerate(zip(texts, names, strict=True)):
         path = destination / name
         try:
             if not text.strip():
