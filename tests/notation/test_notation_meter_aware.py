@@ -472,3 +472,10 @@ def test_a_tune_ends_after_eight_bars_of_music():
     assert "<end>" not in allowed(default, H + "D|" + "GABc dBAG|" * 6 + "GABc dBG")
     # The rule can be set: with min_bars=0 seven bars may end.
     assert "<end>" in allowed(MeterAwareConstraint(TOKENIZER, min_bars=0), seven)
+
+
+def test_a_chord_holds_at_most_four_notes(con):
+    # abc2midi: "Too many notes in chord"; a model once wrote 80 accidental notes in one chord.
+    assert {"^", "=", "A"} <= allowed(con, H + "[C")
+    full = allowed(con, H + "[CEG^c")
+    assert "]" in full and not full & set("ABCDEFGabcdefg^_=")

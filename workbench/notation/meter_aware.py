@@ -476,7 +476,9 @@ class MeterAwareConstraint:
         if mode == CHORD:
             if sc.prev in ACCIDENTALS:
                 return (NOTE_B, "")
-            bits = ACC_B | (NOTE_B if sc.chord_notes < 4 else 0)
+            # At most four notes: an accidental would start a fifth (abc2midi: "Too many
+            # notes in chord"; a chord of 80 accidentals was seen).
+            bits = (ACC_B | NOTE_B) if sc.chord_notes < 4 else 0
             if sc.chord_notes:
                 bits |= _BIT["rbracket"]
             return (bits, _octave_marks(sc.prev) if sc.marks < 3 else "")
