@@ -1,7 +1,10 @@
 """Self-describing checkpoints, written atomically and loaded without executing code.
 
 A checkpoint is a dict of plain types and tensors:
-`{format, format_version, config, vocab, state_dict, step, epoch, metrics, trainer?}`.
+`{format, format_version, config, vocab, state_dict, step, epoch, metrics, trainer?}`, and for
+a MIDI event model `tokenizer`: `{kind: "events", vocab, settings}`, the event vocabulary and the
+encoding's settings as plain data (format version 2, so an older workbench refuses it rather
+than read its events as characters). Char checkpoints stay version 1.
 `trainer` (optimizer, RNG and data position, carried recurrent state) is present in `last.pt`
 so a run can resume exactly; `best.pt` omits it. Loading uses `torch.load(weights_only=True)`,
 which refuses pickled code.
@@ -20,17 +23,19 @@ import torch
 
 from models.config import RunConfig
 from models.errors import CheckpointError
-from models.networks import CharRNN
-from models.tokenizer import CharTokenizer
+from models.networks import CharRNN, build_network
+from models.tokenizer import CharTokenizer, EventTokenizer, Tokenizer, tokenizer_from_dict
 
 FORMAT = "composition-workbench/char-rnn"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: What a char model's checkpoint is written as: readable by every earlier version.
+CHAR_FORMAT_VERSION = 1
 
 
 @dataclass
 class Checkpoint:
     config: RunConfig
-    tokenizer: CharTokenizer
+    tokenizer: Tokenizer
     state_dict: dict[str, torch.Tensor]
     step: int = 0
     epoch: int = 0
@@ -40,7 +45,7 @@ class Checkpoint:
 
     def build_model(self, device: torch.device | str = "cpu") -> CharRNN:
         """The network with these weights, in eval mode, on `device`."""
-        model = CharRNN(self.config.model, len(self.tokenizer))
+        model = build_network(self.config.model, len(self.tokenizer))
         try:
             model.load_state_dict(self.state_dict)
         except RuntimeError as exc:
@@ -54,15 +59,17 @@ class Checkpoint:
     def describe(self) -> str:
         m = self.config.model
         kind = f"{m.arch.upper()} {m.layers}x{m.hidden}"
-        return f"{kind}, vocabulary {len(self.tokenizer)}, step {self.step}"
+        unit = "" if isinstance(self.tokenizer, CharTokenizer) else f" {self.tokenizer.unit}s"
+        return f"{kind}, vocabulary {len(self.tokenizer)}{unit}, step {self.step}"
 
 
 def save_checkpoint(path: str | Path, ckpt: Checkpoint) -> None:
     """Write `ckpt` to `path` atomically (a temp file in the same folder, then rename)."""
     path = Path(path)
+    events = isinstance(ckpt.tokenizer, EventTokenizer)
     payload: dict[str, Any] = {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": FORMAT_VERSION if events else CHAR_FORMAT_VERSION,
         "config": ckpt.config.to_dict(),
         "vocab": list(ckpt.tokenizer.vocab),
         "unknown": ckpt.tokenizer.unknown,
@@ -71,6 +78,8 @@ def save_checkpoint(path: str | Path, ckpt: Checkpoint) -> None:
         "epoch": int(ckpt.epoch),
         "metrics": dict(ckpt.metrics),
     }
+    if events:
+        payload["tokenizer"] = ckpt.tokenizer.to_dict()
     if ckpt.trainer is not None:
         payload["trainer"] = ckpt.trainer
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -118,9 +127,13 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
                 raise TypeError(f"{key!r} is missing or not a {kind.__name__}")
         config = RunConfig.from_dict(raw["config"])
         config.validate()
+        if isinstance(raw.get("tokenizer"), dict):
+            tokenizer = tokenizer_from_dict(raw["tokenizer"])
+        else:
+            tokenizer = CharTokenizer(raw["vocab"], unknown=raw.get("unknown", "unk"))
         return Checkpoint(
             config=config,
-            tokenizer=CharTokenizer(raw["vocab"], unknown=raw.get("unknown", "unk")),
+            tokenizer=tokenizer,
             state_dict=raw["state_dict"],
             step=int(raw.get("step", 0)),
             epoch=int(raw.get("epoch", 0)),
@@ -134,7 +147,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
 
 def load_model(
     path: str | Path, device: torch.device | str = "cpu"
-) -> tuple[CharRNN, CharTokenizer, Checkpoint]:
+) -> tuple[CharRNN, Tokenizer, Checkpoint]:
     """Load a checkpoint and build its network on `device` (eval mode)."""
     ckpt = load_checkpoint(path)
     return ckpt.build_model(device), ckpt.tokenizer, ckpt

@@ -13,7 +13,9 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-ARCHS = ("rnn", "lstm", "gru")
+#: "lstm-dense" and "conv-lstm" are the MIDI reports' networks (models/report_networks.py):
+#: report 004's LSTM stack with BatchNorm and a Dense-256 head, report 002's Conv1D before LSTMs.
+ARCHS = ("rnn", "lstm", "gru", "lstm-dense", "conv-lstm")
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
 SCHEDULES = ("constant", "cosine", "plateau", "step")
 BATCHING = ("lanes", "walk")
@@ -41,6 +43,10 @@ class ModelConfig:
     # decay 0.1) beat 0.25 with Adam by 0.02-0.04 nats/char in 15 CPU-minutes on collections of
     # 800-2,000 tunes, and lost 0.025 on Essen's 8,500 (benchmarks/README.md).
     dropout: float = 0.5
+    # The reports' MIDI input: each id divided by the vocabulary size, one number per step
+    # (their Classical-Piano-Composer ancestor). Only the report architectures read it; it
+    # overrides `embedding`.
+    scalar_input: bool = False
 
     def validate(self) -> None:
         if self.arch not in ARCHS:
@@ -49,6 +55,12 @@ class ModelConfig:
             raise ValueError("hidden and layers must be >= 1 and embedding >= 0")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), not {self.dropout}")
+        if self.scalar_input and self.arch not in REPORT_ARCHS:
+            raise ValueError(f"scalar input is for the report architectures ({REPORT_ARCHS})")
+
+
+#: The architectures built by models/report_networks.py rather than CharRNN.
+REPORT_ARCHS = ("lstm-dense", "conv-lstm")
 
 
 @dataclass
@@ -216,6 +228,66 @@ RECIPES: dict[str, dict[str, dict[str, Any]]] = {
             "grad_clip": 0.0,
             "batch_size": 15,
             "seq_len": 25,
+            "batching": "walk",
+            "patience": 2,
+            "smooth_evals": 1,
+            "min_delta": 0.0,
+            "eval_unit": "epochs",
+            "eval_every": 1,
+        },
+    },
+    "reports-004-midi": {
+        # Report 004 (MIDI notes and chords): the id / vocabulary size as input, 3 x LSTM-512,
+        # BatchNorm, Dropout, Dense-256 (ReLU), Dropout, softmax; Keras' RMSprop (lr 1e-3),
+        # batch 128 of windows of 100 with the state reset for each. Its ancestor's recurrent
+        # dropout of 0.3 is not in the report (nor in torch's fused LSTM); 0.3 is its Dropout.
+        "model": {
+            "arch": "lstm-dense",
+            "hidden": 512,
+            "layers": 3,
+            "embedding": 0,
+            "dropout": 0.3,
+            "scalar_input": True,
+        },
+        "train": {
+            "optimizer": "rmsprop",
+            "weight_decay": 0.0,
+            "lr": 1e-3,
+            "schedule": "constant",
+            "warmup_steps": 0,
+            "grad_clip": 0.0,
+            "batch_size": 128,
+            "seq_len": 100,
+            "batching": "walk",
+            "patience": 2,
+            "smooth_evals": 1,
+            "min_delta": 0.0,
+            "eval_unit": "epochs",
+            "eval_every": 1,
+        },
+    },
+    "reports-002-midi": {
+        # Report 002's best model ("Model 1"): Conv1D (256 filters, kernel 3), 2 x LSTM-256,
+        # Dropout, softmax, on windows of 100. The report names neither optimizer nor batch
+        # size: Keras' Adam defaults and report 004's batch of 128 stand in. "Dropout with
+        # high keep-probability produced the best results": 0.2.
+        "model": {
+            "arch": "conv-lstm",
+            "hidden": 256,
+            "layers": 2,
+            "embedding": 0,
+            "dropout": 0.2,
+            "scalar_input": True,
+        },
+        "train": {
+            "optimizer": "adam",
+            "weight_decay": 0.0,
+            "lr": 1e-3,
+            "schedule": "constant",
+            "warmup_steps": 0,
+            "grad_clip": 0.0,
+            "batch_size": 128,
+            "seq_len": 100,
             "batching": "walk",
             "patience": 2,
             "smooth_evals": 1,

@@ -198,3 +198,18 @@ class Stepper:
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+def build_network(cfg: ModelConfig, vocab_size: int) -> nn.Module:
+    """The network `cfg.arch` names: CharRNN for rnn/lstm/gru, the reports' MIDI networks
+    (models/report_networks.py) for lstm-dense and conv-lstm. All share CharRNN's interface
+    (forward with state, stepper, init_state, grow_vocab), so the trainer and sampler take any."""
+    from models.config import REPORT_ARCHS
+
+    if cfg.arch in REPORT_ARCHS:
+        # Imported here: report_networks imports nothing of this module, but keeping the
+        # dependency one-way leaves CharRNN's module free of the comparison models.
+        from models.report_networks import ReportNet
+
+        return ReportNet(cfg, vocab_size)
+    return CharRNN(cfg, vocab_size)

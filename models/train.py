@@ -1,4 +1,4 @@
-"""The trainer: a plain generator that trains a char-RNN and yields metric events.
+"""The trainer: a plain generator that trains a recurrent network and yields metric events.
 
 `train(...)` knows nothing of Qt or of where its events go: the CLI prints them, the GUI's
 trainer process forwards them through a queue. It writes a run directory as it goes:
@@ -7,7 +7,12 @@ trainer process forwards them through a queue. It writes a run directory as it g
     RUN_DIR/metrics.jsonl    one JSON object per step, evaluation and start/end (append-only)
     RUN_DIR/best.pt          the weights with the best validation loss so far
     RUN_DIR/last.pt          everything needed to resume exactly (written at each evaluation)
-    RUN_DIR/samples/         a short sample at each evaluation
+    RUN_DIR/samples/         a short sample at each evaluation (.abc, or .events.txt for MIDI)
+
+It trains on texts: ABC tunes for a char model, or MIDI pieces as event texts (see
+models/tokenizer.py) for an event model, whose tokenizer the caller passes in. The metric names
+say "chars" for historical reasons (`val_chars`, `chars_per_sec`): they count tokens, and the
+start event's `unit` says which ("char" or "event").
 
 A run is deterministic for its seed on a given device unless it stops on the clock. Resuming
 from `last.pt` continues the data order, recurrent state, optimizer, learning-rate schedule and
@@ -35,9 +40,9 @@ from models.device import describe_device, resolve_device
 from models.errors import CheckpointError, DataError
 from models.evaluate import evaluate
 from models.metrics_log import Event, MetricsLog, read_metrics
-from models.networks import CharRNN, State, count_parameters
+from models.networks import State, build_network, count_parameters
 from models.sample import SamplingParams, sample
-from models.tokenizer import CharTokenizer
+from models.tokenizer import CharTokenizer, Tokenizer
 
 # Settings that decide which batch comes next: a resumed run must keep them.
 _POSITION_KEYS = ("batch_size", "seq_len", "batching", "seed", "val_fraction")
@@ -147,7 +152,8 @@ def _state_from_list(items: list[torch.Tensor] | None, device: torch.device) -> 
     if not items:
         return None
     tensors = [t.to(device) for t in items]
-    return tuple(tensors) if len(tensors) == 2 else tensors[0]
+    # (h, c) of an LSTM, (h, c, previous inputs) of report 002's Conv1D-LSTM, or h alone.
+    return tuple(tensors) if len(tensors) > 1 else tensors[0]
 
 
 class Trainer:
@@ -162,7 +168,11 @@ class Trainer:
         init: Checkpoint | None = None,
         resume: Checkpoint | None = None,
         control: Control | None = None,
+        tokenizer: Tokenizer | None = None,
     ) -> None:
+        """`tokenizer`: the vocabulary of a fresh run (an EventTokenizer fitted on the MIDI
+        pieces); by default a CharTokenizer fitted on `train_texts`. A resumed run keeps its
+        own and a fine-tune extends its initial model's; either must be of the same kind."""
         cfg.validate()
         if not train_texts:
             raise DataError("no training tunes")
@@ -180,15 +190,18 @@ class Trainer:
 
         # Vocabulary: a resumed run keeps its own; fine-tuning extends the initial model's with
         # the new data's characters; a fresh run learns it from the training tunes.
+        for ckpt in (resume, init):
+            if ckpt is not None:
+                _check_same_kind(ckpt, tokenizer)
         if resume is not None:
             self._check_resumable(resume)
-            self.tokenizer = resume.tokenizer
+            self.tokenizer: Tokenizer = resume.tokenizer
         elif init is not None:
             self.tokenizer = init.tokenizer.extended(train_texts)
         else:
-            self.tokenizer = CharTokenizer.fit(train_texts)
+            self.tokenizer = tokenizer or CharTokenizer.fit(train_texts)
 
-        self.model = CharRNN(cfg.model, len(self.tokenizer))
+        self.model = build_network(cfg.model, len(self.tokenizer))
         if init is not None:
             self._load_init(init)
         self.model.to(self.device)
@@ -344,6 +357,7 @@ class Trainer:
             "fingerprint": self.fingerprint,
         }
         info["vocab"] = self.tokenizer.vocab
+        info["tokenizer"] = {k: v for k, v in self.tokenizer.to_dict().items() if k != "vocab"}
         info["parameters"] = count_parameters(self.model)
         tmp = self.run_dir / "config.json.tmp"
         tmp.write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -462,6 +476,8 @@ class Trainer:
                     "device": describe_device(self.device),
                     "parameters": count_parameters(self.model),
                     "vocab_size": len(self.tokenizer),
+                    # What one token is: "char" or "event" (the metric names say chars).
+                    "unit": self.tokenizer.unit,
                     "steps_per_epoch": self.steps_per_epoch,
                     "total_steps": self.total_steps,
                     "train_tunes": len(self.train_ids),
@@ -591,7 +607,8 @@ class Trainer:
         if self.run_dir is not None and event.get("sample"):
             samples = self.run_dir / "samples"
             samples.mkdir(exist_ok=True)
-            (samples / f"step{self.step:07d}.abc").write_text(event["sample"], encoding="utf-8")
+            name = f"step{self.step:07d}{self.tokenizer.sample_suffix}"
+            (samples / name).write_text(event["sample"], encoding="utf-8")
 
     @staticmethod
     def _emit(event: Event | None, log: MetricsLog) -> Iterator[Event]:
@@ -599,9 +616,26 @@ class Trainer:
             yield log.write(event)
 
 
-def _shape(m: ModelConfig) -> tuple[str, int, int, int]:
+def _shape(m: ModelConfig) -> tuple[str, int, int, int, bool]:
     """What decides a model's weights: a fine-tune may change anything else (dropout)."""
-    return (m.arch, m.layers, m.hidden, m.embedding)
+    return (m.arch, m.layers, m.hidden, m.embedding, m.scalar_input)
+
+
+def _check_same_kind(ckpt: Checkpoint, tokenizer: Tokenizer | None) -> None:
+    """A run continues (or fine-tunes) a model only on data tokenized the same way
+    (`tokenizer` None: the texts are characters)."""
+    mine = ckpt.tokenizer
+    where = ckpt.path or "checkpoint"
+    kind, unit = (tokenizer.kind, tokenizer.unit) if tokenizer else ("chars", "char")
+    if mine.kind != kind:
+        raise CheckpointError(f"{where}: is a model of {mine.unit}s, but the data is {unit}s")
+    if tokenizer is not None and getattr(mine, "settings", None) != getattr(
+        tokenizer, "settings", None
+    ):
+        raise CheckpointError(
+            f"{where}: its events were encoded with other settings than this data's; "
+            "read the data with the checkpoint's encoding"
+        )
 
 
 def _model_text(cfg: RunConfig) -> str:
@@ -618,15 +652,16 @@ def train(
     init: Checkpoint | None = None,
     resume: Checkpoint | None = None,
     control: Control | None = None,
+    tokenizer: Tokenizer | None = None,
 ) -> Iterator[Event]:
     """Train and yield events (see module docstring); a thin wrapper over `Trainer.run`."""
-    return Trainer(cfg, train_texts, val_texts, run_dir, init, resume, control).run()
+    return Trainer(cfg, train_texts, val_texts, run_dir, init, resume, control, tokenizer).run()
 
 
 def split_texts(
     texts: Sequence[str], val_fraction: float, seed: int
 ) -> tuple[list[str], list[str]]:
-    """The seeded tune-level split as two lists of texts."""
+    """The seeded split by item (tune or piece, never a window of one) as two lists of texts."""
     tr, va = split_tunes(len(texts), val_fraction, seed)
     return [texts[i] for i in tr], [texts[i] for i in va]
 

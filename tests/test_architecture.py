@@ -25,7 +25,9 @@ class NoQt(importlib.abc.MetaPathFinder):
 
 sys.meta_path.insert(0, NoQt())
 import pkgutil, models, workbench.corpus, workbench.notation, workbench.neurons, workbench.playback
-for pkg in (models, workbench.corpus, workbench.notation, workbench.neurons, workbench.playback):
+import workbench.midi_data
+for pkg in (models, workbench.corpus, workbench.notation, workbench.neurons, workbench.playback,
+            workbench.midi_data):
     for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
         importlib.import_module(info.name)
 import workbench.cli, workbench.generation, workbench.session, workbench.sweep

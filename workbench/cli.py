@@ -62,6 +62,52 @@ def _load_texts(specs: Sequence[str], quiet: bool = False) -> list[str]:
     return [t.text for t in result.tunes]
 
 
+def _load_midi_texts(specs: Sequence[str], settings: dict, quiet: bool = False) -> list[str]:
+    """Load MIDI DATA as event texts, one per piece; per-file problems warn, as for ABC."""
+    from workbench.midi_data import describe, load_midi
+
+    t0 = time.perf_counter()
+    result = load_midi(list(specs), settings)
+    _report_problems(result.problems)
+    if not result.pieces:
+        from models.errors import DataError
+
+        raise DataError(f"no usable MIDI pieces in {', '.join(map(str, specs))}")
+    if not quiet:
+        print(
+            f"loaded {len(result.pieces)} pieces ({result.events:,} {describe(settings)} events) "
+            f"from {len(result.files)} file(s) in {time.perf_counter() - t0:.1f}s",
+            file=sys.stderr,
+        )
+    return result.texts
+
+
+def _midi_settings(args: argparse.Namespace, ckpt: Any | None) -> dict:
+    """The encoding of MIDI data: the checkpoint's own when continuing one, else the options'."""
+    from workbench.midi_data import DEFAULT_ENCODING, make_settings
+
+    stored = getattr(ckpt.tokenizer, "settings", None) if ckpt is not None else None
+    if stored is not None:
+        if args.encoding is not None and args.encoding != stored.get("encoding"):
+            raise UsageError(
+                f"the checkpoint's events are {stored.get('encoding')}, not {args.encoding}: "
+                "a model keeps its encoding (drop --encoding)"
+            )
+        return stored
+    return make_settings(args.encoding or DEFAULT_ENCODING, velocities=args.velocities)
+
+
+def _check_data_kind(ckpt: Any | None, midi: bool, what: str) -> None:
+    """A char model reads ABC, an event model MIDI: say so before loading anything."""
+    if ckpt is None:
+        return
+    events = ckpt.tokenizer.kind == "events"
+    if events != midi:
+        model = "a MIDI event model" if events else "a character (ABC) model"
+        data = "MIDI" if midi else "ABC text"
+        raise UsageError(f"{what} is {model}; it cannot read {data}")
+
+
 def _report_problems(problems: Sequence[Any]) -> None:
     for problem in problems[:MAX_PROBLEMS_SHOWN]:
         _warn(f"skipped: {problem}")
@@ -164,8 +210,24 @@ def cmd_train(args: argparse.Namespace) -> int:
                 (out / name).unlink(missing_ok=True)
             shutil.rmtree(out / "samples", ignore_errors=True)
 
-    texts = _load_texts(args.data, quiet=args.quiet)
+    from workbench.midi_data import data_is_midi
+
+    midi = data_is_midi(args.data)
+    _check_data_kind(resume or init, midi, "the checkpoint")
+    tokenizer = None
+    if midi:
+        from models.tokenizer import EventTokenizer
+
+        settings = _midi_settings(args, resume or init)
+        texts = _load_midi_texts(args.data, settings, quiet=args.quiet)
+    else:
+        if args.encoding is not None or args.velocities:
+            raise UsageError("--encoding and --velocities are for MIDI data")
+        texts = _load_texts(args.data, quiet=args.quiet)
+    # Split by item: a tune, or a whole MIDI piece (never a window of one).
     train_texts, val_texts = split_texts(texts, cfg.train.val_fraction, cfg.train.seed)
+    if midi:
+        tokenizer = EventTokenizer.fit(train_texts, settings)
 
     stop_requested = False
 
@@ -186,6 +248,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             init=init,
             resume=resume,
             control=Control(stop=lambda: stop_requested),
+            tokenizer=tokenizer,
         )
         return _drive(trainer, args)
     finally:
@@ -195,6 +258,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _drive(trainer: Any, args: argparse.Namespace) -> int:
     """Run the trainer, printing progress lines (or JSON events with --json)."""
     last_print = 0.0
+    unit = trainer.tokenizer.unit
     for event in trainer.run():
         kind = event["event"]
         if args.json:
@@ -208,14 +272,15 @@ def _drive(trainer: Any, args: argparse.Namespace) -> int:
                 f"{what}: {trainer.cfg.model.arch.upper()} {trainer.cfg.model.layers}x"
                 f"{trainer.cfg.model.hidden}, {event['parameters']:,} parameters, vocabulary "
                 f"{event['vocab_size']}, {event['train_tunes']} training / {event['val_tunes']} "
-                f"validation tunes, {event['steps_per_epoch']} steps/epoch on {event['device']}",
+                f"validation {'tunes' if unit == 'char' else 'pieces'}, "
+                f"{event['steps_per_epoch']} steps/epoch on {event['device']}",
                 flush=True,
             )
         elif kind == "step" and time.monotonic() - last_print >= args.print_every:
             last_print = time.monotonic()
             print(
                 f"step {event['step']:6d}  epoch {event['epoch']:6.2f}  loss {event['loss']:.3f}"
-                f"  acc {event['accuracy']:.1%}  {event['chars_per_sec'] / 1000:.1f}k chars/s"
+                f"  acc {event['accuracy']:.1%}  {event['chars_per_sec'] / 1000:.1f}k {unit}s/s"
                 f"  lr {event['lr']:.2e}  {event['elapsed']:.0f}s",
                 flush=True,
             )
@@ -229,7 +294,8 @@ def _drive(trainer: Any, args: argparse.Namespace) -> int:
         elif kind == "eval":
             mark = "  *best*" if event["improved"] else ""
             print(
-                f"eval at step {event['step']}: validation loss {event['val_loss']:.4f} nats/char "
+                f"eval at step {event['step']}: validation loss {event['val_loss']:.4f} "
+                f"nats/{unit} "
                 f"({event['val_bits']:.3f} bits), accuracy {event['val_accuracy']:.1%}{mark}",
                 flush=True,
             )
@@ -242,7 +308,7 @@ def _drive(trainer: Any, args: argparse.Namespace) -> int:
             }
             print(
                 f"{reasons.get(event['reason'], event['reason'])} at step {event['step']}; best "
-                f"validation loss {event['best_val_loss']:.4f} nats/char; checkpoints in "
+                f"validation loss {event['best_val_loss']:.4f} nats/{unit}; checkpoints in "
                 f"{args.out}",
                 flush=True,
             )
@@ -256,21 +322,43 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from models.checkpoint import load_checkpoint
     from models.device import resolve_device
     from models.evaluate import evaluate
+    from workbench.midi_data import data_is_midi
 
     ckpt = load_checkpoint(_checkpoint_or_default(args.checkpoint))
     device = resolve_device(args.device)
-    texts = _load_texts(args.data, quiet=args.json)
-    unknown = ckpt.tokenizer.unknown_chars(texts)
+    tok = ckpt.tokenizer
+    midi = data_is_midi(args.data)
+    _check_data_kind(ckpt, midi, str(args.checkpoint))
+    if midi:
+        # Read with the checkpoint's own encoding: the same events it was trained on.
+        texts = _load_midi_texts(args.data, tok.settings, quiet=args.json)
+    else:
+        texts = _load_texts(args.data, quiet=args.json)
+    unknown = tok.unknown_chars(texts)
     if unknown:
         _warn(
-            f"{len(unknown)} character(s) the model never saw count as <unk>: "
+            f"{len(unknown)} {tok.unit}(s) the model never saw count as <unk>: "
             + " ".join(sorted(repr(c) for c in unknown)[:20])
         )
     model = ckpt.build_model(device)
-    ids = [ckpt.tokenizer.encode_tune(t) for t in texts]
+    ids = [tok.encode_tune(t) for t in texts]
     result = evaluate(model, ids, device)
     if args.json:
-        print(json.dumps({**result.to_dict(), "tunes": len(texts)}))
+        extra: dict[str, Any] = {"tunes": len(texts), "unit": tok.unit}
+        if midi:
+            # The same numbers under the names an event model's reader looks for.
+            extra |= {
+                "pieces": len(texts),
+                "loss_nats_per_event": result.loss_nats_per_char,
+                "events": result.chars,
+            }
+        print(json.dumps({**result.to_dict(), **extra}))
+    elif midi:
+        print(
+            f"{len(texts)} pieces, {result.chars:,} events: loss "
+            f"{result.loss_nats_per_char:.4f} nats/event ({result.bits_per_char:.4f} bits), "
+            f"accuracy {result.accuracy:.2%}"
+        )
     else:
         print(
             f"{len(texts)} tunes, {result.chars:,} characters: loss "
@@ -301,6 +389,17 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from models.sample import SamplingParams, sample
     from workbench.notation.prompt import prepare_prompt
 
+    if args.argmax:
+        # The reports' mode: always the most likely event (top-k 1 is exactly that).
+        args.top_k = 1
+    ckpt_path = _checkpoint_or_default(args.checkpoint)
+    ckpt = load_checkpoint(ckpt_path)
+    if ckpt.tokenizer.kind == "events":
+        return _generate_events(args, ckpt)
+    if args.prompt_midi is not None:
+        raise UsageError(
+            f"{ckpt_path} is a character (ABC) model: --prompt-midi is for MIDI models"
+        )
     if args.prompt is not None and args.prompt_file is not None:
         raise UsageError("give --prompt or --prompt-file, not both")
     prompt = args.prompt or ""
@@ -322,7 +421,6 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     if args.num < 1:
         raise UsageError("--num must be at least 1")
-    ckpt = load_checkpoint(_checkpoint_or_default(args.checkpoint))
     device = resolve_device(args.device)
     unknown = ckpt.tokenizer.unknown_chars([prompt])
     if unknown:
@@ -350,6 +448,73 @@ def cmd_generate(args: argparse.Namespace) -> int:
         if args.midi:
             _write_tune_midi(tune, path)
     return 0
+
+
+def _generate_events(args: argparse.Namespace, ckpt: Any) -> int:
+    """`generate` for a MIDI event model: piece_NNN.mid (and its events) per variation."""
+    from models.device import resolve_device
+    from models.sample import SamplingParams, sample
+    from workbench.midi_data import DecodeError, MidiFileProblem, prompt_from_midi, write_midi
+
+    tok = ckpt.tokenizer
+    if args.prompt is not None or args.prompt_file is not None:
+        raise UsageError("an event model takes its prompt from a MIDI file: --prompt-midi FILE")
+    if args.midi:
+        _warn("--midi is implied: an event model writes .mid files")
+    prompt = ""
+    if args.prompt_midi is not None:
+        try:
+            prompt = prompt_from_midi(tok.settings, args.prompt_midi, args.prompt_events)
+        except MidiFileProblem as exc:
+            from models.errors import DataError
+
+            raise DataError(f"{args.prompt_midi}: {exc}") from None
+        unknown = tok.unknown_chars([prompt])
+        if unknown:
+            _warn(
+                f"the prompt has {len(unknown)} event(s) the model never saw (read as <unk>): "
+                + " ".join(sorted(unknown)[:10])
+            )
+    params = SamplingParams(
+        temperature=args.temperature,
+        top_k=args.top_k,
+        top_p=args.top_p,
+        max_chars=args.events if args.events is not None else args.max_chars,
+        seed=args.seed,
+    )
+    try:
+        params.validate()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.num < 1:
+        raise UsageError("--num must be at least 1")
+    device = resolve_device(args.device)
+    model = ckpt.build_model(device)
+    t0 = time.perf_counter()
+    pieces = sample(model, tok, prompt, args.num, params, device=device)
+    seconds = time.perf_counter() - t0
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    width = max(3, len(str(args.num)))
+    status = 0
+    for i, text in enumerate(pieces, 1):
+        path = out / f"piece_{i:0{width}d}.mid"
+        # The events beside the MIDI: what the model wrote, for reading and for evaluation.
+        path.with_suffix(".events.txt").write_text(text.rstrip() + "\n", encoding="utf-8")
+        try:
+            rendered = write_midi(tok.settings, text, path)
+        except DecodeError as exc:
+            _err(f"{path}: not written: {exc}")
+            status = 1
+            continue
+        print(f"{path}\t{rendered.notes} notes, {rendered.seconds:.1f}s")
+    generated = sum(len(t.split()) for t in pieces) - args.num * len(prompt.split())
+    print(
+        f"sampled {generated:,} events in {seconds:.2f}s ({generated / max(seconds, 1e-9):,.0f} "
+        "events/s)",
+        file=sys.stderr,
+    )
+    return status
 
 
 def _write_tune_midi(tune: str, abc_path: Path) -> None:
@@ -532,6 +697,8 @@ def cmd_activations(args: argparse.Namespace) -> int:
         raise DataError(f"{args.file}: --tune {args.tune} is out of range (1 to {len(tunes)})")
     text = tunes[args.tune - 1].text
     ckpt = load_checkpoint(args.checkpoint)
+    if ckpt.tokenizer.kind != "chars":
+        raise UsageError(f"{args.checkpoint}: activations of MIDI event models are not built yet")
     device = resolve_device(args.device)
     unknown = ckpt.tokenizer.unknown_chars([text])
     if unknown:
@@ -553,6 +720,8 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from models.config import ARCHS  # plain dataclasses: no torch import
+
     p = argparse.ArgumentParser(
         prog="workbench",
         description="Composition Workbench: train recurrent networks on tunes, evaluate them and "
@@ -564,8 +733,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser(
         "train",
-        help="train a model on tunes",
-        description="Train a character-level RNN/LSTM/GRU. Writes RUN_DIR/config.json, "
+        help="train a model on tunes or MIDI",
+        description="Train a character-level RNN/LSTM/GRU on ABC, or an event model on MIDI "
+        "files, folders or corpus:bach-chorales. Writes RUN_DIR/config.json, "
         "metrics.jsonl, best.pt (best validation loss), last.pt (resumable) and samples/. "
         "With no model options it uses the recommended default recipe. Ctrl-C stops after the "
         "current step and leaves a resumable checkpoint.",
@@ -576,10 +746,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--recipe",
         default="default",
         help="starting configuration: default, reports-gru, reports-lstm, reports-rnn, "
-        "or a recipe file (.json, the shape of a run's config.json)",
+        "reports-004-midi, reports-002-midi, or a recipe file (.json, the shape of a run's "
+        "config.json)",
     )
     g = t.add_argument_group("model")
-    g.add_argument("--arch", choices=["rnn", "lstm", "gru"])
+    g.add_argument(
+        "--arch",
+        choices=list(ARCHS),
+        help="lstm-dense and conv-lstm: the MIDI reports' 004 and 002 networks",
+    )
     g.add_argument("--hidden", type=int, metavar="N", help="hidden units per layer")
     g.add_argument("--layers", type=int, metavar="N")
     g.add_argument("--dropout", type=float, metavar="P", help="between layers and before output")
@@ -607,6 +782,17 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["lanes", "walk"],
         help="lanes: shuffled tunes, state carried within each tune; "
         "walk: the reports' fixed in-order walk",
+    )
+    g = t.add_argument_group("MIDI data")
+    g.add_argument(
+        "--encoding",
+        choices=["remi", "tsd", "midilike", "notes-chords"],
+        help="how MIDI becomes events: remi (default; bars, positions, pitches, durations), "
+        "tsd, midilike (MidiTok's timed encodings), or notes-chords (the reports' pitch names "
+        "and chord normal orders, no durations, through music21; cached after the first read)",
+    )
+    g.add_argument(
+        "--velocities", action="store_true", help="keep note velocities (an event per note)"
     )
     g = t.add_argument_group("run")
     g.add_argument(
@@ -669,8 +855,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     gen = sub.add_parser(
         "generate",
-        help="sample new tunes from a checkpoint",
-        description="Writes one .abc file per tune into DIR.",
+        help="sample new tunes (or MIDI pieces) from a checkpoint",
+        description="Writes one .abc file per tune into DIR; for a MIDI event model, one .mid "
+        "file per piece (with its events beside it in .events.txt).",
     )
     gen.add_argument(
         "checkpoint",
@@ -686,6 +873,24 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--top-p", type=float, default=1.0, metavar="P", help="1.0 = off")
     gen.add_argument("--num", type=int, default=1, metavar="N", help="tunes, sampled as a batch")
     gen.add_argument("--max-chars", type=int, default=2000, metavar="N")
+    gen.add_argument(
+        "--events", type=int, metavar="N", help="MIDI models: events to generate (default 2000)"
+    )
+    gen.add_argument(
+        "--argmax", action="store_true", help="always the most likely token (the reports' mode)"
+    )
+    gen.add_argument(
+        "--prompt-midi",
+        metavar="FILE",
+        help="MIDI models: start from the opening of this MIDI file (see --prompt-events)",
+    )
+    gen.add_argument(
+        "--prompt-events",
+        type=int,
+        default=64,
+        metavar="N",
+        help="how many events of --prompt-midi to take (default 64)",
+    )
     gen.add_argument("--seed", type=int, metavar="S")
     gen.add_argument("--device", default="auto")
     gen.add_argument(

@@ -1,0 +1,60 @@
+"""MIDI files for the tests, written with mido: known notes at known onsets and durations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mido
+
+#: (pitch, onset in beats, duration in beats) of the mido file: two tracks (hands), an
+#: off-grid triplet onset and a long note across the bar.
+MIDO_NOTES = [
+    (60, 0.0, 1.0),
+    (64, 1.0, 0.5),
+    (67, 1.5, 0.5),
+    (72, 2.0, 2.0),
+    (71, 4.0, 1 / 3),
+    (69, 4 + 1 / 3, 1 / 3),
+    (67, 4 + 2 / 3, 1 / 3),
+    (65, 5.0, 3.0),
+    (48, 0.0, 2.0),
+    (55, 2.0, 2.0),
+    (43, 4.0, 4.0),
+]
+TPQ = 480
+
+
+def write_mido_file(path: Path, notes=MIDO_NOTES, tracks: int = 2) -> Path:
+    """A type-1 file: tempo and 4/4 in a conductor track, right hand (>= 60) and left hand."""
+    mf = mido.MidiFile(type=1, ticks_per_beat=TPQ)
+    conductor = mido.MidiTrack()
+    conductor.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(100), time=0))
+    conductor.append(mido.MetaMessage("time_signature", numerator=4, denominator=4, time=0))
+    mf.tracks.append(conductor)
+    hands = [[n for n in notes if n[0] >= 60], [n for n in notes if n[0] < 60]][:tracks]
+    for channel, hand in enumerate(hands):
+        events = []
+        for pitch, onset, dur in hand:
+            events.append(
+                (
+                    round(onset * TPQ),
+                    1,
+                    mido.Message("note_on", note=pitch, velocity=80, channel=channel),
+                )
+            )
+            events.append(
+                (
+                    round((onset + dur) * TPQ),
+                    0,
+                    mido.Message("note_off", note=pitch, channel=channel),
+                )
+            )
+        events.sort(key=lambda e: (e[0], e[1]))
+        track = mido.MidiTrack()
+        now = 0
+        for tick, _, msg in events:
+            track.append(msg.copy(time=tick - now))
+            now = tick
+        mf.tracks.append(track)
+    mf.save(path)
+    return path

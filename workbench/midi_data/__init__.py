@@ -1,0 +1,61 @@
+"""MIDI as training data: the second data kind, beside ABC text (Qt-free).
+
+A data kind is three pieces (ARCHITECTURE.md): a reader (files, folders, `corpus:bach-chorales`
+-> pieces, with per-file problems: :mod:`.reader`), an encoding whose settings travel in the
+checkpoint's event tokenizer (:mod:`.encodings`: MidiTok's REMI/TSD/MIDI-like through symusic,
+or the reports' notes-and-chords through music21), and a renderer (events -> MIDI:
+:mod:`.render`). The engine (`models`) sees only event texts and ids. Typical use::
+
+    from models.tokenizer import EventTokenizer
+    from workbench.midi_data import load_midi, make_settings
+
+    settings = make_settings("remi")
+    result = load_midi(["my_midi_folder/"], settings)
+    tokenizer = EventTokenizer.fit(result.texts, settings)
+"""
+
+from workbench.midi_data.chorales import CHORALES_SPEC, chorale_midi_files
+from workbench.midi_data.encodings import (
+    DEFAULT_ENCODING,
+    ENCODINGS,
+    MIDI_SUFFIXES,
+    DecodeError,
+    MidiFileProblem,
+    codec_for,
+    describe,
+    make_settings,
+    read_score,
+)
+from workbench.midi_data.reader import (
+    MidiLoadCancelled,
+    MidiLoadResult,
+    Piece,
+    data_is_midi,
+    is_midi_spec,
+    load_midi,
+)
+from workbench.midi_data.render import Rendered, prompt_from_midi, render, write_midi
+
+__all__ = [
+    "CHORALES_SPEC",
+    "DEFAULT_ENCODING",
+    "ENCODINGS",
+    "MIDI_SUFFIXES",
+    "DecodeError",
+    "MidiFileProblem",
+    "MidiLoadCancelled",
+    "MidiLoadResult",
+    "Piece",
+    "Rendered",
+    "chorale_midi_files",
+    "codec_for",
+    "data_is_midi",
+    "describe",
+    "is_midi_spec",
+    "load_midi",
+    "make_settings",
+    "prompt_from_midi",
+    "read_score",
+    "render",
+    "write_midi",
+]

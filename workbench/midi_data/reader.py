@@ -1,0 +1,166 @@
+"""Reading MIDI training data: files, folders and `corpus:bach-chorales` -> event pieces.
+
+:func:`load_midi` takes DATA arguments as the ABC loader does (`workbench.corpus.load`) and gives
+one :class:`Piece` per usable file, its events as the text the event tokenizer reads. All specs
+are checked before any file is read (a typo fails at once with `CorpusError`); after that a
+broken file (truncated, empty, drums only, no notes, type 2) becomes a `Problem` naming the
+file and the rest loads. A file named twice is read once.
+
+A piece is one file, and it stays whole: the trainer splits training from validation by piece
+(`split_texts` splits its list of texts), never by window.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workbench.corpus.tune import CorpusError, Problem
+from workbench.midi_data.chorales import CHORALES_SPEC, chorale_midi_files, is_chorales_spec
+from workbench.midi_data.encodings import (
+    MIDI_SUFFIXES,
+    MidiFileProblem,
+    codec_for,
+    text_of,
+)
+
+Spec = str | os.PathLike[str]
+ProgressCallback = Callable[[int, int, str], None]
+StopCallback = Callable[[], bool]
+
+_ABC_SUFFIXES = (".abc",)
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """One MIDI file's events, as the text the event tokenizer reads."""
+
+    source: str
+    text: str
+    events: int
+
+
+@dataclass(slots=True)
+class MidiLoadResult:
+    """What :func:`load_midi` found; `files` lists every file read, usable or not."""
+
+    pieces: list[Piece] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def events(self) -> int:
+        return sum(p.events for p in self.pieces)
+
+    @property
+    def texts(self) -> list[str]:
+        return [p.text for p in self.pieces]
+
+
+class MidiLoadCancelled(Exception):
+    """`should_stop` said so; `partial` holds what was loaded before."""
+
+    def __init__(self, partial: MidiLoadResult) -> None:
+        super().__init__("loading cancelled")
+        self.partial = partial
+
+
+def _is_hidden(name: str) -> bool:
+    return name.startswith(".")
+
+
+def _walk(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
+    """Files below `folder` with one of `suffixes` (case-insensitive), sorted, hidden skipped."""
+    found = []
+    for directory, subdirs, files in os.walk(folder):
+        subdirs[:] = [d for d in subdirs if not _is_hidden(d)]
+        found.extend(
+            Path(directory, name)
+            for name in files
+            if not _is_hidden(name) and Path(name).suffix.lower() in suffixes
+        )
+    return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
+
+
+def is_midi_spec(spec: Spec) -> bool:
+    """Whether a DATA argument stands for MIDI: a MIDI file, `corpus:bach-chorales`, or a
+    folder that holds MIDI files and no ABC files."""
+    if is_chorales_spec(spec):
+        return True
+    path = Path(spec).expanduser()
+    if path.is_file():
+        return path.suffix.lower() in MIDI_SUFFIXES
+    if path.is_dir():
+        return bool(_walk(path, MIDI_SUFFIXES)) and not _walk(path, _ABC_SUFFIXES)
+    return False
+
+
+def data_is_midi(specs: Iterable[Spec]) -> bool:
+    """Whether DATA is MIDI (True) or ABC text (False); CorpusError when it mixes the two."""
+    specs = list(specs)
+    kinds = {is_midi_spec(s) for s in specs}
+    if len(kinds) > 1:
+        midi = [str(s) for s in specs if is_midi_spec(s)]
+        raise CorpusError(
+            f"the data mixes MIDI ({', '.join(midi[:3])}) with ABC text: a model reads one kind"
+        )
+    return kinds == {True}
+
+
+def _spec_files(spec: Spec, problems: list[Problem], progress: ProgressCallback | None) -> list:
+    if is_chorales_spec(spec):
+        files, failed = chorale_midi_files(progress=progress)
+        problems.extend(Problem(f"{CHORALES_SPEC}/{name}", reason) for name, reason in failed)
+        return [(f"{CHORALES_SPEC}/{p.stem}", p) for p in files]
+    path = Path(spec).expanduser()
+    if not path.exists():
+        raise CorpusError(f"data path '{spec}' does not exist")
+    if path.is_file():
+        return [(str(path), path)]
+    if not path.is_dir():
+        raise CorpusError(f"data path '{spec}' is not a file or folder")
+    files = _walk(path, MIDI_SUFFIXES)
+    if not files:
+        raise CorpusError(f"folder '{spec}' holds no MIDI files (.mid, .midi, .kar)")
+    return [(str(p), p) for p in files]
+
+
+def load_midi(
+    specs: Iterable[Spec] | Spec,
+    settings: dict[str, Any],
+    progress: ProgressCallback | None = None,
+    should_stop: StopCallback | None = None,
+) -> MidiLoadResult:
+    """Encode every MIDI file of `specs` with the encoding `settings` (see encodings.py).
+
+    `progress(done, total, source)` after each file; `should_stop()` before each, raising
+    MidiLoadCancelled with what was loaded so far.
+    """
+    if isinstance(specs, (str, os.PathLike)):
+        specs = [specs]
+    codec = codec_for(settings)
+    result = MidiLoadResult()
+    jobs: list[tuple[str, Path]] = []
+    seen: set[Path] = set()
+    for spec in specs:
+        for source, path in _spec_files(spec, result.problems, None):
+            key = path.resolve()
+            if key not in seen:
+                seen.add(key)
+                jobs.append((source, path))
+    for done, (source, path) in enumerate(jobs, 1):
+        if should_stop is not None and should_stop():
+            raise MidiLoadCancelled(result)
+        result.files.append(source)
+        try:
+            events = codec.encode_file(path)
+        except MidiFileProblem as exc:
+            result.problems.append(Problem(source, str(exc)))
+        else:
+            result.pieces.append(Piece(source, text_of(events), len(events)))
+        if progress is not None:
+            progress(done, len(jobs), source)
+    return result
