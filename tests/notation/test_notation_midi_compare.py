@@ -169,6 +169,12 @@ def test_plain_music_lines_lose_only_the_performed_decorations():
     assert _plain_music_line(line) == 'G2 A2 B2 c2 d2 .| "D.C."A [K:Dmix] !fermata!e %% T.R~'
 
 
+def test_an_exclamation_mark_that_opens_no_decoration_stands_alone():
+    # Aird's "!d>cB>A ...": no closing "!" before a space, so no decoration; the trill T after
+    # it is still taken out (it was kept, and abc2midi played a trill the app does not).
+    assert _plain_music_line("!d>cB>A G2:: TA>GA<B ~c") == "!d>cB>A G2:: A>GA<B c"
+
+
 # -- abc2midi ------------------------------------------------------------------------------------
 
 HEADER = "X:1\nT:Test\nM:4/4\nL:1/8\nK:G\n"

@@ -1,19 +1,32 @@
 """ABC tunes to music21 scores, standard MIDI files and MusicXML, and batch export of tunes.
 
-Conversions go through music21 (its ABC reader, MIDI and MusicXML writers), with two repairs:
+Conversions go through music21 (its ABC reader, MIDI and MusicXML writers), with repairs where
+music21 gets ABC wrong, measured against abc2midi (`workbench.notation.midi_compare`,
+`benchmarks/midi_agreement.py`: 53-58 % of 300-tune samples played alike before them, 98-99 %
+after):
 
+* music21 reads a repaired text (`workbench.notation.music21_text`): ABC 2.1 declared so that
+  accidentals carry through the bar, ``H`` fermatas, ``x``/``Z`` rests, annotations, ties between
+  two pitches, broken rhythms past slurs, inline fields and more (see that module); for MIDI
+  and playback (``played``) the text also has its repeats, endings and ``P:`` play order
+  written out in the order abc2midi plays them (`workbench.notation.play_order`), where
+  music21's own expansion went back to the top of the tune at a ``:|`` with no ``|:``;
+* after parsing, a chord written in a grace group becomes a grace chord and grace notes written
+  inside a tuplet are marked (music21 keeps neither); each note, chord and rest gets the
+  characters of the tune that wrote it (``editorial.source_span``, for follow-along cues);
 * music21's ABC reader can put the *same* TimeSignature object into two measures (around a
   repeat with a pickup); its MIDI writer then fails with "... already found in this Stream"
   (13% of O'Neill's and 24% of the Essen tunes). :func:`abc_to_score` replaces every repeat of an
-  object with a deep copy, after which those tunes export.
-* music21 cannot write MIDI for a tune whose repeats it cannot expand ("badly formed
+  object with a deep copy, after which those tunes export;
+* before MIDI is written, chord symbols are removed (music21 wrote them as notes that never end)
+  and grace notes get time (:func:`realize_grace_notes`);
+* music21 cannot write MIDI for a written score whose repeats it cannot expand ("badly formed
   repeats"); such a tune is written with its repeats made plain bar lines (played once).
-* music21 refuses notes when a tune has neither ``L:`` nor ``M:``; the ABC standard says the
-  unit note length is then 1/8, so an ``L:1/8`` line is added before ``K:``.
 
-Parsing costs 70-105 ms per tune on a quiet machine (more under load): run it on a worker
-thread in the GUI. Nothing here imports Qt. Files are written atomically (a temporary file in
-the same folder, then renamed), so a failed export never leaves half a file behind.
+Parsing costs 70-105 ms per tune on a quiet machine (more under load; the text repairs ~2 ms):
+run it on a worker thread in the GUI. Nothing here imports Qt. Files are written atomically (a
+temporary file in the same folder, then renamed), so a failed export never leaves half a file
+behind.
 """
 
 from __future__ import annotations
@@ -31,7 +44,9 @@ from typing import TYPE_CHECKING, Literal
 from workbench.atomic_files import write_bytes_atomically
 
 if TYPE_CHECKING:  # music21 takes ~1 s to import: only the functions that need it import it.
-    from music21 import stream
+    from music21 import note, stream
+
+    from workbench.notation.music21_text import SourcedText
 
 ExportFormat = Literal["abc", "tunebook", "mid", "musicxml"]
 EXPORT_FORMATS: tuple[str, ...] = ("abc", "tunebook", "mid", "musicxml")
@@ -88,68 +103,6 @@ def _one_line(exc: BaseException) -> str:
     return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 3] + "..."
 
 
-def _with_unit_length(abc: str) -> str:
-    """Add ``L:1/8`` before ``K:`` when the header has neither ``L:`` nor ``M:`` (ABC default)."""
-    lines = abc.split("\n")
-    key_at = next((i for i, line in enumerate(lines) if line.startswith("K:")), None)
-    if key_at is None or any(line.startswith(("L:", "M:")) for line in lines[:key_at]):
-        return abc  # not a tune per the standard, or it has its own unit length
-    lines.insert(key_at, "L:1/8")
-    return "\n".join(lines)
-
-
-def _tuplets_counting_graces(abc: str) -> str:
-    """Rewrite each tuplet that holds grace notes so that music21 reads it as the standard says.
-
-    ABC counts only real notes (a chord or rest as one) toward a tuplet's ``r`` notes; music21
-    counts grace notes too, so in ``(3{g}ABc`` it makes A, B and the grace the triplet and plays
-    ``c`` a full eighth (the bar then runs over). Raising ``r`` by the graces inside the tuplet
-    (``(3::4{g}ABc``, ``q`` left to its default) gives music21 the same notes as abc2midi.
-    """
-    from workbench.notation.abc_lexer import lex
-
-    tokens = lex(abc)
-    edits: list[tuple[int, int, str]] = []
-    for i, token in enumerate(tokens):
-        if token.kind != "tuplet":
-            continue
-        p, q, r = [*abc[token.start + 1 : token.end].split(":"), "", ""][:3]
-        if not p.isdigit():
-            continue
-        wanted = int(r) if r.isdigit() else int(p)
-        graces = _graces_within(abc, tokens[i + 1 :], wanted)
-        if graces:
-            edits.append((token.start, token.end, f"({p}:{q}:{wanted + graces}"))
-    for start, end, text in reversed(edits):
-        abc = abc[:start] + text + abc[end:]
-    return abc
-
-
-def _graces_within(abc: str, tokens: Sequence, wanted: int) -> int:
-    """Grace notes among the tokens until ``wanted`` notes, chords or rests have passed."""
-    counted = graces = 0
-    in_grace = in_chord = False
-    for token in tokens:
-        if counted >= wanted:
-            break
-        text = abc[token.start : token.end]
-        if token.kind == "grace":
-            in_grace = text.startswith("{")
-        elif token.kind == "chord_bracket":
-            in_chord = text.startswith("[")
-            counted += not in_chord  # a chord counts once, at its closing bracket
-        elif token.kind == "note":
-            if in_grace:
-                graces += 1
-            elif not in_chord:
-                counted += 1
-        elif token.kind == "rest":
-            counted += 1
-        elif token.kind in ("barline", "tuplet"):
-            break
-    return graces
-
-
 def _copy_shared_objects(score: stream.Stream) -> int:
     """Replace each repeat of an object that sits in two places with a deep copy.
 
@@ -173,15 +126,33 @@ def _copy_shared_objects(score: stream.Stream) -> int:
     return copies
 
 
-def parse_abc(abc: str) -> stream.Score:
-    """music21's reading of one ABC tune, without the repairs of :func:`abc_to_score`."""
-    from music21 import converter
-    from music21 import stream as m21stream
+def parse_abc(abc: str, *, played: bool = False) -> stream.Score:
+    """music21's reading of one ABC tune, without the repairs of :func:`abc_to_score`.
+
+    music21 reads the text :func:`~workbench.notation.music21_text.music21_text` makes of the
+    tune (its misreadings repaired); with ``played``, repeats and parts written out as abc2midi
+    plays them, so the score holds no repeats (should music21 fail on that text, it reads the
+    written form, and plays its repeats its own way). The text read is kept on the score
+    (:func:`music21_source`); grace chords and grace notes in tuplets are repaired from it.
+    """
+    from workbench.notation.music21_text import music21_text
 
     if not abc.strip():
         raise ConversionError("the tune is empty")
+    if played:
+        try:
+            return _parse(music21_text(abc, played=True))
+        except ConversionError:
+            pass
+    return _parse(music21_text(abc))
+
+
+def _parse(source: SourcedText) -> stream.Score:
+    from music21 import converter
+    from music21 import stream as m21stream
+
     try:
-        parsed = converter.parse(_tuplets_counting_graces(_with_unit_length(abc)), format="abc")
+        parsed = converter.parse(source.text, format="abc")
     except Exception as exc:  # music21 raises many types for bad ABC; all mean the same here
         raise ConversionError(f"music21 could not read the ABC: {_one_line(exc)}") from None
     if isinstance(parsed, m21stream.Opus):  # a text with several X: tunes: the first one
@@ -189,16 +160,94 @@ def parse_abc(abc: str) -> stream.Score:
         if not scores:
             raise ConversionError("the text holds no tune")
         parsed = scores[0]
+    parsed.editorial.music21_source = source
+    _repair_graces(parsed, source.text)
+    _mark_written_spans(parsed, source)
     return parsed
 
 
-def abc_to_score(abc: str) -> stream.Score:
+def _mark_written_spans(score: stream.Score, source: SourcedText) -> None:
+    """Give each note, chord and rest the characters of the tune that wrote it
+    (``editorial.source_span``), for the player's follow-along cues.
+
+    The i-th note, chord or rest music21 read is paired with the i-th in the text it read (a
+    ``[CEG]`` chord is one), then traced back through the repairs to the tune's own text: a rest
+    of a ``Z4`` written out points at ``Z4``, the notes of a repeat played again at the notes
+    written once. Done here, before MIDI export removes anything; the pairing stops at the first
+    kind that disagrees (a note against a rest), leaving the rest unmarked rather than wrong.
+    A tune of several voices is not marked (music21 orders its notes part by part).
+    """
+    from music21 import harmony
+
+    from workbench.notation.written_notes import written_notes
+
+    if len(score.parts) > 1:
+        return
+    part = score.parts[0] if score.parts else score
+    elements = [e for e in part.recurse().notesAndRests if not isinstance(e, harmony.Harmony)]
+    for (kind, start, end), element in zip(written_notes(source.text), elements, strict=False):
+        if ("rest" if element.isRest else "chord" if element.isChord else "note") != kind:
+            break
+        element.editorial.source_span = source.source_span(start, end)
+
+
+def music21_source(score: stream.Score) -> SourcedText | None:
+    """The text music21 read for a score made here, with where each character came from in
+    the tune (:class:`~workbench.notation.music21_text.SourcedText`); None for other scores."""
+    return score.editorial.get("music21_source")
+
+
+def _repair_graces(score: stream.Stream, text: str) -> None:
+    """Make each chord written in a grace group a grace chord (music21 makes it a real chord,
+    which then takes its full time), and mark each grace note written inside a tuplet
+    (``editorial.in_tuplet``). The score's notes, chords and rests are paired with the text's
+    in written order; when their counts differ, nothing is changed."""
+    from music21 import harmony
+
+    from workbench.notation.music21_text import grace_flags
+
+    flags = grace_flags(text)
+    elements = [e for e in score.recurse().notesAndRests if not isinstance(e, harmony.Harmony)]
+    if len(flags) != len(elements) or any(
+        grace and not (e.duration.isGrace or e.isChord)
+        for e, (grace, _) in zip(elements, flags, strict=True)
+    ):
+        return  # music21 read another number of notes, or others as grace notes: pair none
+    for element, (grace, in_tuplet) in zip(elements, flags, strict=True):
+        if grace and not element.duration.isGrace and element.activeSite is not None:
+            element = _made_grace(element)
+        if grace:
+            element.editorial.in_tuplet = in_tuplet
+
+
+def _made_grace(element: note.GeneralNote) -> note.GeneralNote:
+    """Replace a note or chord with its grace form, moving what follows it earlier by the time
+    it took (in its bar, and the later bars of its part)."""
+    site = element.activeSite
+    length = float(element.quarterLength)
+    at = float(element.offset)
+    grace = element.getGrace()
+    site.replace(element, grace)
+    if length:
+        site.shiftElements(-length, startOffset=at + length)
+        part = site.activeSite
+        if part is not None and site.isMeasure:
+            later = [m for m in part.getElementsByClass("Measure") if m.offset > site.offset]
+            for measure in later:
+                part.setElementOffset(measure, float(measure.offset) - length)
+    return grace
+
+
+def abc_to_score(abc: str, *, played: bool = False) -> stream.Score:
     """Parse one ABC tune into a music21 Score that exports to MIDI and MusicXML.
 
-    A text holding several tunes gives its first. Raises :class:`ConversionError` for ABC
-    music21 cannot read or a tune without notes.
+    ``played``: repeats, endings and a ``P:`` play order written out in the order abc2midi
+    plays them (see :mod:`workbench.notation.play_order`), for MIDI and playback; without it
+    the score keeps the tune's written form (for MusicXML). A text holding several tunes gives
+    its first. Raises :class:`ConversionError` for ABC music21 cannot read or a tune without
+    notes.
     """
-    score = parse_abc(abc)
+    score = parse_abc(abc, played=played)
     if not any(True for _ in score.recurse().notes):
         raise ConversionError("the tune has no notes")
     _copy_shared_objects(score)
@@ -221,10 +270,26 @@ def _set_tempo(score: stream.Score, tempo_bpm: float) -> None:
 
 
 # abc2midi plays each grace note for a quarter of its written length (its `%%MIDI gracedivider`
-# default, 4), taken from the start of the note it ornaments; the ABC standard leaves the timing
-# to the player. The graces before one note never take more than half of it.
+# default, 4), taken from the start of the note (or rest) it ornaments; the ABC standard leaves
+# the timing to the player. A group that would take all of that note is left out, as abc2midi
+# does ("Grace sequence exceeds host note").
 GRACE_DIVIDER = 4
-_GRACE_SHARE_MAX = 0.5
+
+
+def remove_chord_symbols(score: stream.Stream) -> int:
+    """Remove music21's chord symbols (``"G"``, ``"Am"``, O'Neill's ``"f"``), in place.
+
+    music21 keeps each as a zero-length chord on the melody's channel, which its MIDI writer
+    turns into notes whose note-off comes before their note-on: they sound to the end of the
+    file. The app plays the melody only (as abc2midi does without its accompaniment), so they
+    go before MIDI is written; MusicXML, parsed on its own, keeps them. Returns the count.
+    """
+    from music21 import harmony
+
+    symbols = list(score.recurse().getElementsByClass(harmony.Harmony))
+    for symbol in symbols:
+        symbol.activeSite.remove(symbol)
+    return len(symbols)
 
 
 def realize_grace_notes(score: stream.Stream) -> int:
@@ -233,9 +298,10 @@ def realize_grace_notes(score: stream.Stream) -> int:
     music21 keeps grace notes at zero length, and its MIDI writer then puts each one's note-off
     before its note-on at the same tick: the note never ends (it sounds to the end of the file).
     Here each group of grace notes gets :data:`GRACE_DIVIDER`-th of its written length, taken
-    from the start of the note it ornaments (which then starts later and is shorter), as abc2midi
-    plays them. A grace group with no note after it in its bar is removed. Returns the grace
-    notes changed. music21 has no such transformation, hence this one.
+    from the start of the note or rest it ornaments (which then starts later and is shorter), as
+    abc2midi plays them. A grace group with nothing after it in its bar, or as long as what
+    follows it, is removed. Returns the grace notes changed. music21 has no such
+    transformation, hence this one.
     """
     from music21 import duration
 
@@ -258,21 +324,20 @@ def _steal_time(container: stream.Stream, graces: list, main, duration_module) -
     written = [
         duration_module.convertTypeToQuarterLength(g.duration.type, g.duration.dots) for g in graces
     ]
-    # Inside a tuplet the graces shrink with the note they ornament, as abc2midi plays them.
+    # Graces written inside a tuplet (`(3{g}ABc`) shrink with the note they ornament, as
+    # abc2midi plays them; graces written before it (`{g}(3ABc`) do not. music21 keeps no sign
+    # of which: parse_abc marks them from the text.
     main_written = duration_module.convertTypeToQuarterLength(
         main.duration.type, main.duration.dots
     )
-    scale = float(main.quarterLength) / main_written if main_written else 1.0
+    inside = graces[0].editorial.get("in_tuplet", False)
+    scale = float(main.quarterLength) / main_written if main_written and inside else 1.0
     lengths = [w * scale / GRACE_DIVIDER for w in written]
     total = sum(lengths)
-    room = float(main.quarterLength) * _GRACE_SHARE_MAX
-    if main.isRest or room <= 0:
+    if total >= float(main.quarterLength):  # no time left for the note: abc2midi drops graces
         for grace in graces:
             container.remove(grace)
         return 0
-    if total > room:
-        lengths = [x * room / total for x in lengths]
-        total = room
     start = float(main.offset)
     for grace, length in zip(graces, lengths, strict=True):
         grace.duration = duration_module.Duration(length)
@@ -286,8 +351,10 @@ def _steal_time(container: stream.Stream, graces: list, main, duration_module) -
 def score_to_midi_bytes(score: stream.Score, *, tempo_bpm: float | None = None) -> bytes:
     """A standard MIDI file of a score made by :func:`abc_to_score`.
 
-    The score is changed in place: its grace notes get time (:func:`realize_grace_notes`), so
-    offsets read from it afterwards (the player's follow-along cues) match what plays.
+    The score is changed in place: its chord symbols go (:func:`remove_chord_symbols`) and its
+    grace notes get time (:func:`realize_grace_notes`), so offsets read from it afterwards (the
+    player's follow-along cues) match what plays. A score made with ``played`` holds no repeats;
+    music21 plays the repeats of any other its own way.
     """
     from music21 import midi
 
@@ -295,6 +362,7 @@ def score_to_midi_bytes(score: stream.Score, *, tempo_bpm: float | None = None) 
         if not tempo_bpm > 0:
             raise ConversionError(f"tempo must be positive, not {tempo_bpm}")
         _set_tempo(score, tempo_bpm)
+    remove_chord_symbols(score)
     realize_grace_notes(score)
     try:
         return midi.translate.streamToMidiFile(score).writestr()
@@ -326,12 +394,13 @@ def _drop_repeats(score: stream.Score) -> None:
 
 
 def abc_to_midi_bytes(abc: str, *, tempo_bpm: float | None = None) -> bytes:
-    """One ABC tune as the bytes of a standard MIDI file (repeats written once, as notated).
+    """One ABC tune as the bytes of a standard MIDI file, repeats and parts played as abc2midi
+    plays them.
 
     ``tempo_bpm`` (quarter notes per minute) overrides the tune's ``Q:``; without either,
     music21 plays 120 quarter notes per minute.
     """
-    return score_to_midi_bytes(abc_to_score(abc), tempo_bpm=tempo_bpm)
+    return score_to_midi_bytes(abc_to_score(abc, played=True), tempo_bpm=tempo_bpm)
 
 
 def score_to_musicxml_bytes(score: stream.Score) -> bytes:

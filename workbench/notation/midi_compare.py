@@ -207,6 +207,7 @@ def _track_label(track: Iterable[mido.Message]) -> str:
 _PERFORMED_SIGNS = frozenset("~TR")
 _PERFORMED_DECORATIONS = frozenset({"!trill!", "!breath!"})
 _INLINE_FIELD = re.compile(r"\[[A-Za-z]:[^\]]*\]?")
+_DECORATION = re.compile(r'![^!|"\s]+!')  # as the lexer reads one: no space, bar or quote
 _FIELD_LINE = re.compile(r"^[A-Za-z+]:")
 
 
@@ -223,12 +224,17 @@ def _plain_music_line(line: str) -> str:
         if c == "%":
             out.append(line[i:])
             break
-        if c == '"' or c == "!":
+        if c == '"':
             end = line.find(c, i + 1)
             end = len(line) if end < 0 else end + 1
-            if line[i:end] not in _PERFORMED_DECORATIONS:
-                out.append(line[i:end])
+            out.append(line[i:end])
             i = end
+            continue
+        decoration = _DECORATION.match(line, i)
+        if decoration:  # a "!" that opens no decoration (`!d>cB>A G2`) is a character alone
+            if decoration.group() not in _PERFORMED_DECORATIONS:
+                out.append(decoration.group())
+            i = decoration.end()
             continue
         field = _INLINE_FIELD.match(line, i)
         if field:

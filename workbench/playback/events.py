@@ -130,7 +130,8 @@ def abc_to_midi(abc: str, *, tempo_bpm: float | None = None) -> bytes:
 
 
 def tune_from_abc(abc: str, title: str = "") -> Tune:
-    """Convert ABC (music21, repeats as written) into note events with follow-along cues.
+    """Convert ABC (music21, repeats played as abc2midi plays them) into note events with
+    follow-along cues.
 
     Raises :class:`PlaybackError` with music21's reason when the tune cannot be converted.
     """
@@ -138,7 +139,7 @@ def tune_from_abc(abc: str, title: str = "") -> Tune:
     from workbench.playback.follow import abc_cues
 
     try:
-        score = abc_to_score(abc)
+        score = abc_to_score(abc, played=True)
         data = score_to_midi_bytes(score)
     except ConversionError as error:
         raise PlaybackError(str(error)) from error
