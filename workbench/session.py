@@ -3,6 +3,10 @@
 Panes get the session, connect to its signals and write back by assignment; the main window
 only wires. psygnal gives Qt-like signals without Qt, so this module (and its tests) run
 headless.
+
+`play_choice` is what the transport's Play plays: the user's latest choice between the selected
+generated tune (`choose_result`) and the editor's tune (a new `editor_tune`, or
+`choose_editor_tune` when the user turns to the editor); when only one of them exists, that one.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ class Session:
     prompt_changed = Signal(str)  # ABC text to open in the editor (a corpus or generated tune)
     editor_tune_changed = Signal(str)  # the tune being edited now (the generation prompt source)
     play_requested = Signal(object)  # PlayRequest: something to play in the transport bar
+    play_choice_changed = Signal(object)  # PlayRequest | None: what the transport's Play plays
     inspect_requested = Signal(str)  # a text to run through the model in the neuron viewer
     # The note sounding now, for follow-along: NoteHighlight, or None when playback stops.
     playback_highlight = Signal(object)
@@ -59,6 +64,8 @@ class Session:
         self._editor_tune = ""
         # The text selected in the editor ("" when none); read when a prompt is taken from it.
         self.editor_selection = ""
+        self._chosen_result: PlayRequest | None = None  # the selected generated tune
+        self._play_from = "editor"  # "result" or "editor": the user's latest choice
 
     @property
     def dataset(self) -> LoadResult | None:
@@ -122,8 +129,43 @@ class Session:
     @editor_tune.setter
     def editor_tune(self, value: str) -> None:
         if value != self._editor_tune:
+            before = self.play_choice
             self._editor_tune = value
+            if value.strip():
+                self._play_from = "editor"  # typed, sent there, or the cursor moved to it
             self.editor_tune_changed.emit(value)
+            self._play_choice_moved(before)
+
+    # -- what Play plays ---------------------------------------------------------------------
+
+    @property
+    def play_choice(self) -> PlayRequest | None:
+        """What the transport's Play plays now (None: nothing to play)."""
+        editor = None
+        if self._editor_tune.strip():
+            editor = PlayRequest(_title_of(self._editor_tune), abc=self._editor_tune)
+        if self._play_from == "result" and self._chosen_result is not None:
+            return self._chosen_result
+        return editor or self._chosen_result
+
+    def choose_result(self, request: PlayRequest | None) -> None:
+        """A generated tune was selected (chosen to play); None: no single tune is selected."""
+        before = self.play_choice
+        self._chosen_result = request
+        if request is not None:
+            self._play_from = "result"
+        self._play_choice_moved(before)
+
+    def choose_editor_tune(self) -> None:
+        """The user turned to the editor (clicked or typed into it): Play plays its tune."""
+        before = self.play_choice
+        self._play_from = "editor"
+        self._play_choice_moved(before)
+
+    def _play_choice_moved(self, before: PlayRequest | None) -> None:
+        after = self.play_choice
+        if after != before:
+            self.play_choice_changed.emit(after)
 
     def request_play(self, request: PlayRequest) -> None:
         if request.abc is None and request.midi is None:
@@ -135,3 +177,11 @@ class Session:
 
     def highlight_note(self, highlight: NoteHighlight | None) -> None:
         self.playback_highlight.emit(highlight)
+
+
+def _title_of(abc: str) -> str:
+    """The first ``T:`` field of an ABC tune, or "Untitled tune"."""
+    for line in abc.split("\n"):
+        if line.startswith("T:") and line[2:].strip():
+            return line[2:].strip()
+    return "Untitled tune"

@@ -501,3 +501,121 @@ def test_body_state_flows_down_the_document(qtbot, pane, session):
     cursor.insertText("%")
     line = pane.editor.document().findBlockByNumber(3)
     assert _colour_by_char(line)[:2] == [light["field_key"]] * 2
+
+
+# -- export named from the title; the document across sessions (issue 12) -------------------
+
+KESH = "X:1\nT:The Kesh\nM:6/8\nL:1/8\nK:G\nGAG GAB|ABA ABd|edd gdd|edB dBA|\n"
+
+
+def test_export_proposes_the_title_and_remembers_the_folder(
+    qtbot, pane, session, tmp_path, boxes, monkeypatch
+):
+    import mido
+
+    session.prompt = KESH
+    qtbot.waitUntil(lambda: pane.export_action.isEnabled())
+    out = tmp_path / "exports"
+    out.mkdir()
+    proposed = []
+
+    def save_dialog(_parent, _caption, start, *_args, **_kwargs):
+        proposed.append(start)
+        return str(out / editor_pane.Path(start).name), ""
+
+    monkeypatch.setattr(editor_pane.QFileDialog, "getSaveFileName", save_dialog)
+    with qtbot.waitSignal(pane.export_finished, timeout=60_000) as blocker:
+        pane.export_action.trigger()
+    assert editor_pane.Path(proposed[0]).name == "The_Kesh.mid"
+    assert blocker.args[0] == out / "The_Kesh.mid"
+    assert sum(m.type == "note_on" for m in mido.MidiFile(out / "The_Kesh.mid")) == 24
+    assert "Exported The_Kesh.mid" in pane.status_label.text()
+    # The next export (and Save as) starts in that folder.
+    pane.export_action.trigger()
+    assert pane.wait_export()
+    assert editor_pane.Path(proposed[1]) == out / "The_Kesh.mid"
+    assert not boxes["question"]  # the dialog itself confirms replacing the file it shows
+
+
+def test_export_to_a_name_typed_without_suffix_asks_before_replacing(
+    qtbot, pane, session, tmp_path, boxes, monkeypatch
+):
+    session.prompt = KESH
+    qtbot.waitUntil(lambda: pane.export_action.isEnabled())
+    target = tmp_path / "The_Kesh.mid"
+    target.write_bytes(b"an earlier export")
+    # "The_Kesh" typed, MIDI chosen: the dialog never saw The_Kesh.mid, so the pane asks.
+    monkeypatch.setattr(
+        editor_pane.QFileDialog,
+        "getSaveFileName",
+        lambda *a, **k: (str(tmp_path / "The_Kesh"), editor_pane.EXPORT_FILTERS[0]),
+    )
+    boxes["answers"].append(QMessageBox.StandardButton.No)
+    assert pane.export_dialog() is None
+    assert pane.wait_export()
+    assert len(boxes["question"]) == 1 and "The_Kesh.mid already exists" in boxes["question"][0]
+    assert target.read_bytes() == b"an earlier export"
+    boxes["answers"].append(QMessageBox.StandardButton.Yes)
+    with qtbot.waitSignal(pane.export_finished, timeout=60_000):
+        assert pane.export_dialog() == target
+    assert target.read_bytes().startswith(b"MThd")
+
+
+def test_the_document_comes_back_in_a_new_pane(qtbot, pane, session, tmp_path, boxes):
+    settings = pane.settings
+    # An unsaved tune (sent from elsewhere, then edited), with the cursor in its second line.
+    session.prompt = TUNEBOOK
+    pane.editor.moveCursor(QTextCursor.MoveOperation.End)
+    _type_lines(qtbot, pane, ["% more"])
+    cursor_at = pane.editor.textCursor().position()
+    pane.shutdown()  # as when the application quits
+    again = EditorPane(Session(), settings=settings)
+    qtbot.addWidget(again)
+    assert again.text() == TUNEBOOK + "% more\n"
+    assert again.is_modified() and again.document_title() == "Untitled*"
+    assert again.editor.textCursor().position() == cursor_at
+    qtbot.waitUntil(lambda: again.session.editor_tune.startswith("X:3"), timeout=5_000)
+    # A saved file is read back from disk (it may have changed since).
+    saved = tmp_path / "book.abc"
+    assert again.save_as(saved)
+    again.shutdown()
+    saved.write_text(KESH, encoding="utf-8")
+    third = EditorPane(Session(), settings=settings)
+    qtbot.addWidget(third)
+    assert third.text() == KESH and third.path == saved and not third.is_modified()
+    # Changes discarded on closing are not brought back: the file as saved is.
+    _type_lines(qtbot, third, ["% throw away"])
+    boxes["answers"].append(QMessageBox.StandardButton.Discard)
+    assert third.confirm_close()
+    third.shutdown()
+    fourth = EditorPane(Session(), settings=settings)
+    qtbot.addWidget(fourth)
+    assert fourth.text() == KESH and not fourth.is_modified()
+    fourth.shutdown()
+
+
+def test_the_score_clears_its_playback_mark_when_playback_stops(qtbot, pane, session):
+    from workbench.playback.clock import ManualClock
+    from workbench.playback.outputs import RecordingOutput
+    from workbench.playback.player import State
+    from workbench.ui.panes.playback_pane import PlaybackPane
+
+    clock = ManualClock()
+    playback = PlaybackPane(session, clock=clock, output=RecordingOutput(clock.now))
+    qtbot.addWidget(playback)
+    try:
+        tune = "X:1\nT:Follow\nM:4/4\nL:1/4\nQ:1/4=120\nK:D\nDEFG|ABcd|]\n"
+        with qtbot.waitSignal(pane.score_view.rendered, timeout=20_000):
+            session.prompt = tune
+        qtbot.waitUntil(lambda: pane.play_action.isEnabled())
+        pane.play_action.trigger()
+        qtbot.waitUntil(lambda: playback.player.state is State.PLAYING, timeout=10_000)
+        clock.advance(1.2)
+        qtbot.waitUntil(lambda: pane.score_view.playback_note() is not None, timeout=5_000)
+        assert pane.score_view.canvas.playback_box is not None
+        playback.stop_button.click()
+        qtbot.waitUntil(lambda: pane.score_view.playback_note() is None, timeout=5_000)
+        assert pane.score_view.canvas.playback_box is None
+        assert pane.editor.playback_range() is None
+    finally:
+        playback.shutdown()

@@ -13,16 +13,19 @@ import mido
 import pytest
 import torch
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 from tiny import tiny_run_config
 
 from models.checkpoint import load_checkpoint, save_checkpoint
 from models.train import split_texts, train
 from workbench.corpus import load
-from workbench.generation import GeneratedTune
+from workbench.generation import GeneratedTune, header_field
+from workbench.notation.convert import safe_stem
 from workbench.session import PlayRequest, Session
+from workbench.ui.export_dialogs import FOLDER_KEY
+from workbench.ui.panes.editor_pane import EditorPane
 from workbench.ui.panes.generation_pane import GenerationPane
-from workbench.ui.widgets.generation_results import COL_VALID, GenerationResults
+from workbench.ui.widgets.generation_results import COL_SAVED, COL_VALID, GenerationResults
 
 
 @pytest.fixture(scope="module")
@@ -176,9 +179,13 @@ def test_generate_streams_into_the_view_and_fills_the_results(qtbot, make_pane, 
     assert len(chunks) <= outcome.elapsed / 0.03 + 2
     assert len(chunks) < generated
     assert sum(len(c.pieces.get(0, "")) for c in chunks) == len(outcome.texts[0])
-    assert pane.progress.value() == max(len(t) for t in outcome.texts) - len(outcome.prompt)
+    # Progress counted the sampled steps, and is full once done.
+    assert chunks[-1].steps == max(len(t) for t in outcome.texts) - len(outcome.prompt)
     assert [t.text for t in pane.results.tunes()] == outcome.texts
     assert pane.generate_button.isEnabled()
+    # The progress bar says how it ended, not "n / m chars".
+    assert pane.progress.text() == f"Done: 5 tunes in {outcome.elapsed:.1f} s"
+    assert pane.progress.value() == pane.progress.maximum()
     # Watching another variation shows its text.
     pane.watch_spin.setValue(3)
     assert pane.live_view.toPlainText() == outcome.texts[2]
@@ -223,6 +230,10 @@ def test_stop_ends_a_long_generation_and_keeps_the_partial_text(qtbot, make_pane
     assert all(0 < n < 100_000 for n in lengths)
     assert pane.results.count() == 2
     assert "Stopped" in pane.status_label.text()
+    longest = max(lengths)
+    assert pane.progress.text() == (
+        f"Stopped after {longest:,} of 100,000 chars: 2 tunes in {outcome.elapsed:.1f} s"
+    )
     qtbot.waitUntil(lambda: pane.generate_button.isEnabled())
 
 
@@ -230,22 +241,30 @@ def test_key_and_meter_dropdowns_write_the_prompt_header(qtbot, make_pane, runs_
     session = Session()
     pane = make_pane(session)
     tune = folk[5]
+    own_key, own_meter = header_field(tune, "K"), header_field(tune, "M")
+    assert own_key and own_meter and own_key != "EDor" and own_meter != "9/8"
     session.editor_tune = tune
     pane.source_combo.setCurrentIndex(pane.source_combo.findData("tune"))
     assert pane.prompt_preview.toPlainText() == tune
+    assert pane.prompt_note.isHidden()
     pane.key_combo.setCurrentIndex(pane.key_combo.findData("EDor"))
     pane.meter_combo.setCurrentIndex(pane.meter_combo.findData("9/8"))
-    header = []
-    for line in pane.prompt_preview.toPlainText().split("\n"):
-        header.append(line)
-        if line.startswith("K:"):
-            break
-    assert header[-1] == "K:EDor" and "M:9/8" in header
-    assert sum(line.startswith("M:") for line in header) == 1
+    # The editor's tune has its own K: and M:: they stay, and a note says the dropdowns wait.
+    assert pane.prompt_preview.toPlainText() == tune
+    assert not pane.prompt_note.isHidden()
+    note = pane.prompt_note.text()
+    assert f"Key EDor not applied: the prompt has K:{own_key}" in note
+    assert f"Meter 9/8 not applied: the prompt has M:{own_meter}" in note
+    # A tune without M: takes the meter but keeps its key.
+    session.editor_tune = "X:1\nT:No Meter\nL:1/8\nK:G\nGABc|"
+    assert pane.prompt_preview.toPlainText() == "X:1\nT:No Meter\nL:1/8\nM:9/8\nK:G\nGABc|"
+    assert "Key EDor not applied" in pane.prompt_note.text()
+    assert "Meter" not in pane.prompt_note.text()
     # The selection, and an empty prompt with only the dropdowns.
     session.editor_selection = "|:GABc dedB:|"
     pane.source_combo.setCurrentIndex(pane.source_combo.findData("selection"))
     assert pane.prompt_preview.toPlainText() == "X:1\nM:9/8\nK:EDor\n|:GABc dedB:|"
+    assert pane.prompt_note.isHidden()
     pane.key_combo.setCurrentIndex(0)  # keep
     pane.meter_combo.setCurrentIndex(0)
     assert pane.prompt_preview.toPlainText() == "X:1\n|:GABc dedB:|"
@@ -263,9 +282,9 @@ def test_key_and_meter_dropdowns_write_the_prompt_header(qtbot, make_pane, runs_
 
 
 @pytest.fixture
-def results(qtbot, folk):
+def results(qtbot, folk, settings):
     session = Session()
-    widget = GenerationResults(session)
+    widget = GenerationResults(session, settings=settings)
     qtbot.addWidget(widget)
     tunes = [GeneratedTune.make(text, seed=5, index=i) for i, text in enumerate(folk[:4])]
     widget.add_tunes(tunes)
@@ -436,3 +455,213 @@ def test_the_live_view_shows_no_provenance_lines(qtbot, make_pane) -> None:
     ]
     pane.watch_spin.setValue(2)  # the other variation, cleaned the same way
     assert pane.live_view.toPlainText() == "X:1\nT: DER MAI\nR: LIED\nM: 2/4\nK: G\nG2 AB|\n"
+
+
+# -- exports named from titles, never replacing a file silently (issue 12) -----------------
+
+
+def _answer_save_dialog(monkeypatch, name_for) -> list[str]:
+    """Answer QFileDialog.getSaveFileName with `name_for(proposed path)`; record proposals."""
+    proposed: list[str] = []
+
+    def answer(_parent, _caption, start, *_args, **_kwargs):
+        proposed.append(start)
+        return name_for(Path(start)), ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", answer)
+    return proposed
+
+
+def _answer_questions(monkeypatch, *answers) -> list[str]:
+    """Answer QMessageBox.question from `answers` in turn; record the questions asked."""
+    asked: list[str] = []
+    queue = list(answers)
+
+    def question(_parent, _title, text, *_args, **_kwargs):
+        asked.append(text)
+        return queue.pop(0)
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    return asked
+
+
+def test_one_tune_exports_under_its_title_in_the_last_folder(
+    qtbot, results, folk, tmp_path, monkeypatch, settings
+) -> None:
+    tune = results.tunes()[1]
+    stem = safe_stem(tune.title, "x")
+    assert stem and stem != "tune_001"
+    out = tmp_path / "out"
+    out.mkdir()
+    proposed = _answer_save_dialog(monkeypatch, lambda start: str(out / start.name))
+    asked = _answer_questions(monkeypatch)
+    results.select([1])
+    results.scope_combo.setCurrentIndex(results.scope_combo.findData("selected"))
+    results.format_combo.setCurrentIndex(results.format_combo.findData("mid"))
+    with qtbot.waitSignal(results.export_finished, timeout=60_000) as blocker:
+        results.export_button.click()
+    # The dialog proposed The_Title.mid; the file has that name and is a MIDI file.
+    assert Path(proposed[0]).name == f"{stem}.mid"
+    assert blocker.args[0].written == [out / f"{stem}.mid"]
+    assert sum(m.type == "note_on" for m in mido.MidiFile(out / f"{stem}.mid")) > 10
+    assert not asked  # a new file: nothing to confirm
+    # The folder is remembered (QSettings) and proposed next time, with the next title.
+    assert settings.value(FOLDER_KEY) == str(out)
+    results.select([2])
+    qtbot.waitUntil(results.export_button.isEnabled)  # once the export thread has ended
+    with qtbot.waitSignal(results.export_finished, timeout=60_000):
+        results.export_button.click()
+    assert Path(proposed[1]) == out / f"{safe_stem(results.tunes()[2].title, 'x')}.mid"
+    # Exported tunes are saved (quitting will not ask about them); the list says so.
+    assert results.tunes()[1].saved_to == f"exported to {out / f'{stem}.mid'}"
+    assert [results.tree.topLevelItem(i).text(COL_SAVED) for i in range(4)] == [
+        "",
+        "file",
+        "file",
+        "",
+    ]
+    assert results.saved_label.text() == "2 of 4 saved"
+    assert not any(t.kept for t in results.tunes())  # the stars are the musician's to set
+
+
+def test_replacing_a_file_asks_and_no_writes_nothing(qtbot, results, tmp_path, monkeypatch) -> None:
+    tune = results.tunes()[0]
+    target = tmp_path / f"{safe_stem(tune.title, 'x')}.mid"
+    target.write_bytes(b"an earlier export")
+    # Typed without the suffix: the dialog confirmed "Name", not "Name.mid", so the pane asks.
+    _answer_save_dialog(monkeypatch, lambda start: str(tmp_path / start.stem))
+    asked = _answer_questions(monkeypatch, QMessageBox.StandardButton.No)
+    results.select([0])
+    results.scope_combo.setCurrentIndex(results.scope_combo.findData("selected"))
+    results.format_combo.setCurrentIndex(results.format_combo.findData("mid"))
+    finished = []
+    results.export_finished.connect(finished.append)
+    results.export_button.click()
+    assert results.wait_export()
+    assert len(asked) == 1 and target.name in asked[0]
+    assert target.read_bytes() == b"an earlier export" and not finished
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".mid") == [target.name]
+    # Yes replaces it.
+    _answer_questions(monkeypatch, QMessageBox.StandardButton.Yes)
+    with qtbot.waitSignal(results.export_finished, timeout=60_000):
+        results.export_button.click()
+    assert target.read_bytes().startswith(b"MThd")
+
+
+def test_a_batch_export_never_replaces_files_silently(
+    qtbot, results, tmp_path, monkeypatch
+) -> None:
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    stems = [safe_stem(t.title, "x") for t in results.tunes()[:3]]
+    (folder / f"{stems[1]}.abc").write_text("old", encoding="utf-8")
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
+    results.select([0, 1, 2])
+    results.scope_combo.setCurrentIndex(results.scope_combo.findData("selected"))
+    results.format_combo.setCurrentIndex(results.format_combo.findData("abc"))
+    # Cancel: nothing is written.
+    asked = _answer_questions(monkeypatch, QMessageBox.StandardButton.Cancel)
+    results.export_button.click()
+    assert results.wait_export()
+    assert len(asked) == 1 and f"{stems[1]}.abc" in asked[0]
+    assert [p.name for p in folder.iterdir()] == [f"{stems[1]}.abc"]
+    assert "nothing written" in results.status_label.text()
+    # No: the old file stays; the new tune takes a free name, and the status says which.
+    _answer_questions(monkeypatch, QMessageBox.StandardButton.No)
+    with qtbot.waitSignal(results.export_finished, timeout=60_000):
+        results.export_button.click()
+    assert (folder / f"{stems[1]}.abc").read_text(encoding="utf-8") == "old"
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == sorted(
+        [f"{stems[0]}.abc", f"{stems[1]}.abc", f"{stems[1]}-2.abc", f"{stems[2]}.abc"]
+    )
+    assert f"{stems[1]}-2.abc (not {stems[1]}.abc)" in results.status_label.text()
+    # Yes: replaced, under the titles' names.
+    _answer_questions(monkeypatch, QMessageBox.StandardButton.Yes)
+    qtbot.waitUntil(results.export_button.isEnabled)  # once the export thread has ended
+    with qtbot.waitSignal(results.export_finished, timeout=60_000):
+        results.export_button.click()
+    assert (folder / f"{stems[1]}.abc").read_text(encoding="utf-8").startswith("X:")
+
+
+def test_exported_abc_carries_the_generated_tunes_title(
+    qtbot, make_pane, runs_root, tmp_path, monkeypatch
+) -> None:
+    session = Session()
+    pane = make_pane(session)
+    ready(qtbot, pane, runs_root / "tiny-run" / "best.pt")
+    # A prompt with a title: the results (provenance lines dropped) keep its T: line.
+    session.editor_tune = "X:1\nT:The Kesh\nM:6/8\nL:1/8\nK:G\n"
+    pane.source_combo.setCurrentIndex(pane.source_combo.findData("tune"))
+    pane.key_combo.setCurrentIndex(0)
+    pane.meter_combo.setCurrentIndex(0)
+    pane.num_spin.setValue(1)
+    pane.length_spin.setValue(40)
+    pane.random_seed_check.setChecked(False)
+    pane.seed_spin.setValue(3)
+    run(qtbot, pane)
+    results = pane.results
+    assert results.tunes()[0].title == "The Kesh"
+    # And a generated tune without a title gets the one the list shows.
+    results.add_tunes([GeneratedTune.make("X:1\nM:4/4\nL:1/8\nK:C\nCDEF GABc|", seed=7)])
+    assert results.tunes()[1].title == "Untitled (seed 7, #1)"
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(tmp_path))
+    results.scope_combo.setCurrentIndex(results.scope_combo.findData("all"))
+    results.format_combo.setCurrentIndex(results.format_combo.findData("abc"))
+    with qtbot.waitSignal(results.export_finished, timeout=60_000) as blocker:
+        results.export_button.click()
+    assert [p.name for p in blocker.args[0].written] == ["The_Kesh.abc", "Untitled_seed_7_1.abc"]
+    kesh = (tmp_path / "The_Kesh.abc").read_text(encoding="utf-8").split("\n")
+    assert kesh[:2] == ["X:1", "T:The Kesh"]
+    untitled = (tmp_path / "Untitled_seed_7_1.abc").read_text(encoding="utf-8").split("\n")
+    assert untitled[:3] == ["X:1", "T:Untitled (seed 7, #1)", "M:4/4"]
+
+
+# -- nothing lost, nothing stale (issue 12) ---------------------------------------------------
+
+
+def test_send_to_editor_leaves_the_prompt_unchanged(qtbot, make_pane, folk, settings) -> None:
+    session = Session()
+    editor = EditorPane(session, settings=settings)
+    qtbot.addWidget(editor)
+    pane = make_pane(session)
+    prompt_tune = "X:1\nT:Opening\nM:6/8\nL:1/8\nK:D\nDFA dAF|"
+    session.prompt = prompt_tune
+    qtbot.waitUntil(lambda: session.editor_tune == prompt_tune, timeout=5_000)
+    pane.source_combo.setCurrentIndex(pane.source_combo.findData("tune"))
+    assert pane.prompt_preview.toPlainText() == prompt_tune
+    pane.results.add_tunes([GeneratedTune.make(folk[3], seed=1)])
+    pane.results.select([0])
+    pane.results.send_button.click()
+    # The editor shows the sent tune; the prompt stays as it was, and says so.
+    qtbot.waitUntil(lambda: session.editor_tune == folk[3].strip("\n"), timeout=5_000)
+    assert editor.text() == folk[3]
+    assert pane.prompt_preview.toPlainText() == prompt_tune
+    assert pane.prompt_is_pinned() and not pane.prompt_note.isHidden()
+    # Sending saves the tune (quitting will not ask about it), and the list says so.
+    assert pane.results.tunes()[0].saved_to == "sent to the editor" and pane.confirm_close()
+    assert pane.results.tree.topLevelItem(0).text(COL_SAVED) == "editor"
+    # Editing the tune in the editor is the musician's doing: the prompt follows it again.
+    editor.set_text("X:1\nT:Edited\nK:G\nGABc|")
+    qtbot.waitUntil(lambda: session.editor_tune.startswith("X:1\nT:Edited"), timeout=5_000)
+    assert pane.prompt_preview.toPlainText() == "X:1\nT:Edited\nK:G\nGABc|"
+    assert not pane.prompt_is_pinned() and pane.prompt_note.isHidden()
+    editor.editor.document().setModified(False)
+    editor.shutdown()
+
+
+def test_quitting_with_unkept_tunes_asks(qtbot, make_pane, folk, monkeypatch) -> None:
+    pane = make_pane()
+    assert pane.confirm_close()  # nothing generated: nothing to ask
+    pane.results.add_tunes([GeneratedTune.make(t, seed=1, index=i) for i, t in enumerate(folk[:3])])
+    asked = _answer_questions(
+        monkeypatch, QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Discard
+    )
+    pane.results.set_kept(pane.results.tunes()[0])  # starred, but still only in the list
+    assert not pane.confirm_close()
+    assert "3 generated tunes are not saved" in asked[0] and "1 of them starred" in asked[0]
+    assert pane.confirm_close()
+    # Saved tunes (exported, sent to the editor) are not asked about.
+    for tune in pane.results.tunes():
+        pane.results.mark_saved(tune, "sent to the editor")
+    assert pane.confirm_close() and len(asked) == 2

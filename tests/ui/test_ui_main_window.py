@@ -1,5 +1,6 @@
 """The main window: every pane docked under a stable name, layout and session restored,
-menu shortcuts reach the panes, About names versions and the device."""
+menu shortcuts reach the panes, Help has Getting started and About (versions and device).
+The first screen and the layout at two screen sizes: test_ui_layout.py."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QDockWidget
+from PySide6.QtWidgets import QDockWidget, QTextBrowser
 
 from workbench.session import Session
 from workbench.ui.main_window import PANES, MainWindow
@@ -83,6 +84,22 @@ def test_about_names_versions_and_device(qtbot, settings, tmp_path):
     for word in ("Python", "PySide6", "PyTorch", "music21", "Device"):
         assert word in text
     assert "CPU" in text or "cuda" in text.lower()
+
+
+def test_help_has_getting_started_and_about(qtbot, settings, tmp_path):
+    window = make_window(qtbot, settings, tmp_path)
+    help_menu = window.menuBar().actions()[-1].menu()
+    assert window.menuBar().actions()[-1].text() == "&Help"
+    texts = [a.text() for a in help_menu.actions()]
+    assert texts == ["&Getting started", "&About Composition Workbench"]
+    help_menu.actions()[0].trigger()
+    dialog = window.getting_started_dialog
+    assert dialog is not None and dialog.isVisible() and not dialog.isModal()
+    text = dialog.findChild(QTextBrowser, "GettingStartedText").toPlainText()
+    for step in ("shipped model", "Generate", "Send to editor", "Play", "Export", "Dataset"):
+        assert step in text, step
+    assert "Training" in text and "Fine-tune" in text
+    dialog.close()
 
 
 def test_runs_folder_is_shared_by_training_and_history(qtbot, settings, tmp_path):
@@ -217,7 +234,49 @@ def test_requests_bring_the_serving_pane_to_the_front(qtbot, settings, tmp_path,
     window.session.request_inspect(tune)
     assert not window.docks["neurons"].visibleRegion().isEmpty()
     window.docks["generation"].raise_()
+    # music21 imported here first, not on the converter's thread: there, under pytest (which
+    # rewrites music21's test_*.py modules as they import), this test hung 3 runs in 5.
+    import music21  # noqa: F401
+
     window.session.request_play(PlayRequest("Test", abc=tune))
     assert not window.docks["playback"].visibleRegion().isEmpty()
+    # The tune converts on a thread: let it end here, not during the next test.
+    qtbot.waitUntil(lambda: not window.playback_pane.is_converting(), timeout=30000)
     window.close()
     assert len(asked) == 1 and "Unsaved changes" in asked[0]
+
+
+def test_quitting_with_generated_tunes_not_saved_asks(qtbot, settings, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from workbench.generation import GeneratedTune
+
+    window = make_window(qtbot, settings, tmp_path)
+    window.generation_pane.results.add_tunes(
+        [GeneratedTune.make("X:1\nT:Fresh\nM:4/4\nL:1/8\nK:D\nDEFG ABcd|\n", seed=1)]
+    )
+    asked = []
+    answers = [QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Discard]
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a) or answers.pop(0))
+    window.close()  # Cancel: the window stays open, the tune with it
+    assert len(asked) == 1 and "1 generated tune is not saved" in asked[0][2]
+    assert window.isVisible() and window.generation_pane.results.count() == 1
+    window.close()  # Discard: it closes
+    assert len(asked) == 2 and not window.isVisible()
+
+
+def test_the_editors_tune_comes_back_in_a_new_window(qtbot, settings, tmp_path):
+    window = make_window(qtbot, settings, tmp_path)
+    tune = "X:1\nT:The Kesh\nM:6/8\nL:1/8\nK:G\nGAG GAB|ABA ABd|\n"
+    saved = tmp_path / "kesh.abc"
+    window.session.prompt = tune
+    qtbot.waitUntil(lambda: window.editor_pane.text() == tune)
+    assert window.editor_pane.save_as(saved)
+    window.close()
+    assert not window.isVisible()
+
+    again = make_window(qtbot, settings, tmp_path)
+    assert again.editor_pane.text() == tune and again.editor_pane.path == saved
+    assert not again.editor_pane.is_modified()
+    qtbot.waitUntil(lambda: again.session.editor_tune == tune.rstrip("\n"), timeout=5_000)
+    again.close()

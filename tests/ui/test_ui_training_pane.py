@@ -367,6 +367,32 @@ def test_buttons_follow_the_run(fake_pane, session, qtbot, tmp_path):
     assert "stopped" in pane.status_label.text()
 
 
+def test_the_progress_bar_says_how_a_run_ended(fake_pane, qtbot):
+    pane = fake_pane
+    # Stopped: no stale "ETA" once it is over, but how far it got.
+    qtbot.mouseClick(pane.start_button, Qt.MouseButton.LeftButton)
+    pane.jobs[-1].pending += step_events(300)
+    qtbot.waitUntil(lambda: pane.plots.steps.size == 300)
+    assert "ETA" in pane.progress_bar.text()
+    with qtbot.waitSignal(pane.driver.finished):
+        qtbot.mouseClick(pane.stop_button, Qt.MouseButton.LeftButton)
+    assert pane.progress_bar.text() == "Stopped after 300 of 1,000 steps in 3 s"
+    # Done: every step, the bar full.
+    qtbot.mouseClick(pane.start_button, Qt.MouseButton.LeftButton)
+    assert pane.progress_bar.format() == "%p%"  # a new run counts again
+    job = pane.jobs[-1]
+    job.pending += [*step_events(1000), {"event": "end", "reason": "epochs", "step": 1000}]
+    with qtbot.waitSignal(pane.driver.finished, timeout=10_000):
+        pass
+    assert pane.progress_bar.text() == "Done: 1,000 steps in 10 s"
+    assert pane.progress_bar.value() == pane.progress_bar.maximum()
+    # Failed: says at which step.
+    qtbot.mouseClick(pane.start_button, Qt.MouseButton.LeftButton)
+    pane.jobs[-1].pending += [*step_events(5), {"event": "error", "message": "out of memory"}]
+    qtbot.waitUntil(lambda: not pane.is_training())
+    assert pane.progress_bar.text() == "Failed at step 5"
+
+
 def test_resume_selected_run_continues_it(fake_pane, session, qtbot):
     pane = fake_pane
     qtbot.mouseClick(pane.start_button, Qt.MouseButton.LeftButton)

@@ -3,6 +3,12 @@
 The window only wires: panes get the shared `Session` and talk through it (a corpus or generated
 tune opens in the Editor, anything plays in Playback, any text opens in Neurons). Dock object
 names are stable, so saved layouts survive new versions.
+
+It opens on the musician's workspace: Generation on the left, the Editor (text and score) above
+Playback on the right; the researcher's panes (Dataset, Training, Run history, Neurons) are tabs
+beside Generation. The dock arrangement is saved with its own `LAYOUT_VERSION`: a layout saved
+under another version (the old Training-first default) is ignored while the other settings
+restore. Help holds "Getting started" and About.
 """
 
 from __future__ import annotations
@@ -12,14 +18,17 @@ from importlib import metadata
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
     QDockWidget,
     QFileDialog,
-    QFrame,
     QMainWindow,
     QMessageBox,
-    QScrollArea,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -33,6 +42,7 @@ from workbench.ui.panes.neurons_pane import NeuronsPane
 from workbench.ui.panes.playback_pane import PlaybackPane
 from workbench.ui.panes.training_pane import TrainingPane
 from workbench.ui.widgets.run_history import RunHistoryWidget
+from workbench.ui.widgets.scrolling import PaneScrollArea
 from workbench.ui.widgets.sweep_builder import SweepBuilderDialog
 
 # key, dock title
@@ -46,6 +56,43 @@ PANES = (
     ("neurons", "Neurons"),
 )
 SETTINGS_VERSION = 1
+# The dock arrangement's own version, given to saveState/restoreState: a saved arrangement of
+# another version is ignored (the default one stays) while the other settings still restore.
+# 1: the Training-first layout (saved with SETTINGS_VERSION); 2: the musician's workspace.
+LAYOUT_VERSION = 2
+# The researcher's panes: tabs beside Generation, one click away.
+RESEARCH_PANES = ("dataset", "training", "runs", "neurons")
+# Default share of the window's width for the left column (Generation and its tabs), and
+# Playback's share of the right column's height (bounded in pixels).
+LEFT_SHARE = 0.45
+PLAYBACK_SHARE = 0.38
+PLAYBACK_HEIGHT = (290, 420)
+
+GETTING_STARTED = """
+<h3>Getting started</h3>
+<ol>
+<li><b>Pick a model.</b> The Generation pane starts with the shipped model (trained on folk
+tunes). Its Model list also holds every checkpoint of your training runs; Browse… opens any
+<code>.pt</code> file.</li>
+<li><b>Generate.</b> Choose what the model continues (the editor's tune, its selection, or
+nothing), a key and a meter if you like, the temperature and how many variations, then press
+<i>Generate</i> (Ctrl+Enter). The tunes appear in the results list with their checks.</li>
+<li><b>Send to editor.</b> Select a result to read it, then <i>Send to editor</i>: the Editor
+shows its text and its engraved score, and checks it as you change it.</li>
+<li><b>Play.</b> The Playback bar's <i>Play</i> (or Space) plays what you chose last: the
+selected result, or the editor's tune once you edit it or click into it. The piano roll and
+the editor follow the notes.</li>
+<li><b>Export.</b> Under the results, <i>Export</i> writes the selected, kept or all tunes as
+ABC, MIDI or MusicXML; the Editor saves ABC (Ctrl+S) and its score exports SVG, PNG or PDF.</li>
+</ol>
+<h4>Train on your own tunes</h4>
+<p>Open the <i>Dataset</i> tab, tick a collection or add your ABC files or a folder
+(File &rarr; Open tunes…), and press <i>Load</i>. In the <i>Training</i> tab choose a preset
+and press <i>Start</i> (F5), or <i>Fine-tune</i> the shipped model on them, and watch the loss
+fall. When it is done, choose the run's checkpoint in Generation's Model list. <i>Run
+history</i> compares runs; <i>Neurons</i> shows what the model's units respond to.</p>
+<p>View &rarr; Reset layout brings this arrangement back.</p>
+"""
 
 
 class MainWindow(QMainWindow):
@@ -58,7 +105,9 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setObjectName("MainWindow")
         self.setWindowTitle("Composition Workbench")
-        self.resize(1400, 900)
+        # No bigger than the screen: a 1400 x 900 window overflowed a 1366 x 768 laptop.
+        room = self.screen().availableGeometry()
+        self.resize(min(1400, room.width()), min(900, room.height()))
         self.session = session or Session()
         self.settings = settings or QSettings()
         self.runs_root = Path(runs_root or default_runs_root())
@@ -87,8 +136,13 @@ class MainWindow(QMainWindow):
         }
         for key, title in PANES:
             self.docks[key] = self._add_dock(key, title, widgets[key])
+        self.setTabPosition(Qt.DockWidgetArea.AllDockWidgetAreas, QTabWidget.TabPosition.North)
         self._arrange_default()
-        self._default_state = self.saveState(SETTINGS_VERSION)
+        self._default_state = self.saveState(LAYOUT_VERSION)
+        # The default arrangement's proportions are applied to the window's size when it is
+        # first shown, unless a saved arrangement was restored.
+        self._size_default_on_show = True
+        self.getting_started_dialog: QDialog | None = None
         self._build_menus()
         self._wire()
         self.statusBar().showMessage("Ready")
@@ -101,11 +155,7 @@ class MainWindow(QMainWindow):
         dock.setObjectName(f"{key}_pane")
         # In a scroll area a pane can be narrower than its contents' minimum: without it the
         # Dataset and Training panes together needed 1,730 px and overflowed a 1600 px screen.
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(widget)
-        dock.setWidget(scroll)
+        dock.setWidget(PaneScrollArea(widget))
         dock.setFeatures(
             QDockWidget.DockWidgetFeature.DockWidgetMovable
             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
@@ -114,27 +164,46 @@ class MainWindow(QMainWindow):
         return dock
 
     def _arrange_default(self) -> None:
+        """Generation (with the researcher's panes as tabs) left; Editor over Playback right."""
         left = Qt.DockWidgetArea.LeftDockWidgetArea
         right = Qt.DockWidgetArea.RightDockWidgetArea
-        self.addDockWidget(left, self.docks["dataset"])
-        self.addDockWidget(left, self.docks["editor"])
-        self.tabifyDockWidget(self.docks["dataset"], self.docks["editor"])
-        self.addDockWidget(right, self.docks["training"])
-        for key in ("runs", "generation", "neurons"):
-            self.addDockWidget(right, self.docks[key])
-            self.tabifyDockWidget(self.docks["training"], self.docks[key])
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.docks["playback"])
+        self.addDockWidget(left, self.docks["generation"])
+        for key in RESEARCH_PANES:
+            self.addDockWidget(left, self.docks[key])
+            self.tabifyDockWidget(self.docks["generation"], self.docks[key])
+        self.addDockWidget(right, self.docks["editor"])
+        self.splitDockWidget(self.docks["editor"], self.docks["playback"], Qt.Orientation.Vertical)
+        self._size_default_docks()
+        self.docks["generation"].raise_()
+
+    def _size_default_docks(self) -> None:
+        """The default arrangement's proportions, for the window's present size."""
+        height = self.height() - self.menuBar().sizeHint().height()
+        height -= self.statusBar().sizeHint().height()
+        left = round(self.width() * LEFT_SHARE)
+        low, high = PLAYBACK_HEIGHT
+        playback = min(max(round(height * PLAYBACK_SHARE), low), high)
+        generation, editor = self.docks["generation"], self.docks["editor"]
         self.resizeDocks(
-            [self.docks["dataset"], self.docks["training"]], [520, 880], Qt.Orientation.Horizontal
+            [generation, editor], [left, self.width() - left], Qt.Orientation.Horizontal
         )
-        self.docks["dataset"].raise_()
-        self.docks["training"].raise_()
+        self.resizeDocks(
+            [editor, self.docks["playback"]], [height - playback, playback], Qt.Orientation.Vertical
+        )
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._size_default_on_show:
+            self._size_default_on_show = False
+            self._size_default_docks()
 
     def reset_layout(self) -> None:
         for dock in self.docks.values():
             dock.setFloating(False)
             dock.show()
-        self.restoreState(self._default_state, SETTINGS_VERSION)
+        self.restoreState(self._default_state, LAYOUT_VERSION)
+        self._size_default_docks()
+        self.docks["generation"].raise_()
 
     # -- menus -----------------------------------------------------------------------------
 
@@ -167,6 +236,7 @@ class MainWindow(QMainWindow):
         self._action(view_menu, "&Reset layout", self.reset_layout)
 
         help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&Getting started", self.show_getting_started)
         self._action(help_menu, "&About Composition Workbench", self.show_about)
 
     def _action(self, menu, text: str, slot, shortcut=None) -> QAction:
@@ -272,6 +342,25 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         QMessageBox.about(self, "About Composition Workbench", self.about_text())
 
+    def show_getting_started(self) -> QDialog:
+        """A short guide (not modal: it can stay open beside the panes it talks about)."""
+        if self.getting_started_dialog is None:
+            dialog = QDialog(self)
+            dialog.setWindowTitle("Getting started")
+            text = QTextBrowser()
+            text.setObjectName("GettingStartedText")
+            text.setHtml(GETTING_STARTED)
+            buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+            buttons.rejected.connect(dialog.close)
+            layout = QVBoxLayout(dialog)
+            layout.addWidget(text)
+            layout.addWidget(buttons)
+            dialog.resize(560, 560)
+            self.getting_started_dialog = dialog
+        self.getting_started_dialog.show()
+        self.getting_started_dialog.raise_()
+        return self.getting_started_dialog
+
     # -- settings and closing --------------------------------------------------------------
 
     def _restore(self) -> None:
@@ -282,8 +371,9 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
         state = s.value("window/state")
-        if isinstance(state, QByteArray):
-            self.restoreState(state, SETTINGS_VERSION)
+        # restoreState refuses a layout saved under another LAYOUT_VERSION: the default stays.
+        if isinstance(state, QByteArray) and self.restoreState(state, LAYOUT_VERSION):
+            self._size_default_on_show = False
         runs_root = s.value("runs/root")
         if runs_root and Path(str(runs_root)).is_dir():
             self.set_runs_root(Path(str(runs_root)))
@@ -303,7 +393,7 @@ class MainWindow(QMainWindow):
         s = self.settings
         s.setValue("version", SETTINGS_VERSION)
         s.setValue("window/geometry", self.saveGeometry())
-        s.setValue("window/state", self.saveState(SETTINGS_VERSION))
+        s.setValue("window/state", self.saveState(LAYOUT_VERSION))
         s.setValue("runs/root", str(self.runs_root))
         s.setValue("session/data_specs", list(self.session.data_specs))
         s.setValue("session/run", str(self.session.run) if self.session.run else "")
@@ -311,6 +401,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.editor_pane.confirm_close():  # unsaved ABC: save, discard or cancel
+            event.ignore()
+            return
+        if not self.generation_pane.confirm_close():  # generated tunes not kept
             event.ignore()
             return
         if self.training_pane.is_training():

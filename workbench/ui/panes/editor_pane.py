@@ -13,6 +13,13 @@ document on a worker thread 250 ms after typing stops; only the newest answer is
 Session wiring: ``prompt_changed`` loads its text as a new, unsaved (and undoable) document;
 ``editor_tune`` and ``editor_selection`` follow the editor; Play and Inspect call
 ``request_play`` / ``request_inspect``; ``playback_highlight`` marks the note being played.
+Clicking into the text calls ``choose_editor_tune``: Playback's Play then plays its tune.
+
+Export… writes the tune under the cursor as MIDI, MusicXML or ABC through a save dialog that
+proposes its title as the file name (``workbench.ui.export_dialogs``), on a worker thread.
+The document (text, file, cursor) is kept in QSettings when the pane shuts down and comes back
+in the next session, unsaved changes included, unless the user chose to discard them on
+closing.
 """
 
 from __future__ import annotations
@@ -41,15 +48,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.atomic_files import write_text_atomically
+from workbench.atomic_files import write_bytes_atomically, write_text_atomically
 from workbench.corpus import Tune, split_abc
 from workbench.corpus.text import UnreadableFile, read_text
 from workbench.session import NoteHighlight, PlayRequest, Session
+from workbench.ui.export_dialogs import ask_save_path, file_stem, last_folder
 from workbench.ui.lifetimes import connect_session
 from workbench.ui.widgets.abc_code_editor import AbcCodeEditor, utf16_len
 from workbench.ui.widgets.abc_highlighter import AbcHighlighter
 from workbench.ui.widgets.find_replace import FindReplaceBar
 from workbench.ui.widgets.score_view import ScoreView
+from workbench.ui.workers.generation_worker import TaskRunner
 from workbench.ui.workers.notation_worker import ValidationWorker
 
 VALIDATE_DEBOUNCE_MS = 250
@@ -57,6 +66,9 @@ TUNE_DEBOUNCE_MS = 250
 MAX_RECENT = 10
 RECENT_KEY = "editor/recent_files"
 FILE_FILTER = "ABC files (*.abc);;Text files (*.txt);;All files (*)"
+EXPORT_FILTERS = ("MIDI file (*.mid)", "MusicXML file (*.musicxml)", "ABC file (*.abc)")
+#: The document kept across sessions (QSettings group).
+DOCUMENT_KEY = "editor/document"
 #: Above this many tunes only the tune under the cursor is validated as you type.
 MAX_VALIDATED_TUNES = 100
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
@@ -97,6 +109,18 @@ def tune_spans(text: str) -> list[tuple[int, int]]:
     start = text.index(stripped[0])
     start = text.rfind("\n", 0, start) + 1  # keep the first line's leading spaces
     return [(start, len(text.rstrip("\n ")))]
+
+
+def _write_export(tune: str, path: Path) -> Path:
+    """Write one tune as the file ``path`` asks for by its suffix (worker thread: music21)."""
+    from workbench.notation.convert import write_midi, write_musicxml
+
+    suffix = path.suffix.lower()
+    if suffix in (".mid", ".midi"):
+        return write_midi(tune, path)
+    if suffix in (".musicxml", ".xml"):
+        return write_musicxml(tune, path)
+    return write_bytes_atomically(path, (tune.strip("\n") + "\n").encode("utf-8"))
 
 
 def tune_title(tune: str) -> str:
@@ -193,6 +217,8 @@ class EditorPane(QWidget):
 
     title_changed = Signal(str)
     problems_updated = Signal(object)  # list of AbcProblem for the whole document
+    export_finished = Signal(object)  # the Path written
+    export_failed = Signal(str)
 
     def __init__(
         self,
@@ -212,6 +238,8 @@ class EditorPane(QWidget):
         self._tune_index = -1
         self._current_tune = ""
         self._problems: list[object] = []
+        self._discarded_at_close = False
+        self._exporter = TaskRunner(self)
 
         self.editor = AbcCodeEditor()
         self.highlighter = AbcHighlighter(self.editor.document(), self.editor.palette())
@@ -236,6 +264,8 @@ class EditorPane(QWidget):
         self.editor.document().modificationChanged.connect(lambda _m: self._emit_title())
         self.problem_list.itemActivated.connect(self._on_problem_activated)
         self.problem_list.itemClicked.connect(self._on_problem_activated)
+        # Clicking into the editor makes its tune what the Playback bar's Play plays.
+        self.editor.focused.connect(session.choose_editor_tune)
 
         connect_session(
             self,
@@ -247,6 +277,7 @@ class EditorPane(QWidget):
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
+        self.restore_document()
         self._update_actions()
 
     def _single_shot(self, interval: int, slot: Callable[[], None]) -> QTimer:
@@ -285,11 +316,14 @@ class EditorPane(QWidget):
         self.inspect_action = self._action(
             "Inspect neurons", self.inspect, tip="Run the tune through the model's neuron viewer"
         )
+        self.export_action = self._action(
+            "Export…", self.export_dialog, tip="Export the tune as MIDI, MusicXML or ABC"
+        )
         self.editor.undoAvailable.connect(self.undo_action.setEnabled)
         self.editor.redoAvailable.connect(self.redo_action.setEnabled)
         self.undo_action.setEnabled(False)
         self.redo_action.setEnabled(False)
-        self.editor.context_actions = [self.play_action, self.inspect_action]
+        self.editor.context_actions = [self.play_action, self.inspect_action, self.export_action]
         self.recent_menu = QMenu("Recent files", self)
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self._shortcut_actions = [
@@ -321,6 +355,7 @@ class EditorPane(QWidget):
         toolbar.addSeparator()
         toolbar.addAction(self.play_action)
         toolbar.addAction(self.inspect_action)
+        toolbar.addAction(self.export_action)
         self.file_label = QLabel()
         toolbar.addSeparator()
         toolbar.addWidget(self.file_label)
@@ -519,6 +554,7 @@ class EditorPane(QWidget):
         has_tune = bool(self._current_tune.strip())
         self.play_action.setEnabled(has_tune)
         self.inspect_action.setEnabled(has_tune)
+        self.export_action.setEnabled(has_tune)
 
     # -- validation --------------------------------------------------------------------------
 
@@ -593,7 +629,10 @@ class EditorPane(QWidget):
 
     def confirm_close(self) -> bool:
         """Call from the window's closeEvent: False means the user cancelled."""
-        return self.confirm_discard()
+        ok = self.confirm_discard()
+        # Discarded: the next session opens the document as last saved, not these changes.
+        self._discarded_at_close = ok and self.is_modified() and bool(self.text().strip())
+        return ok
 
     def open_dialog(self) -> None:
         if not self.confirm_discard():
@@ -638,7 +677,11 @@ class EditorPane(QWidget):
 
     def save_as(self, path: str | os.PathLike[str] | None = None) -> bool:
         if path is None:
-            start = str(self.path) if self.path else "tune.abc"
+            if self.path:
+                start = str(self.path)
+            else:  # named from the tune's title, in the folder of the last export
+                stem = file_stem(tune_title(self._current_tune), "tune")
+                start = str(last_folder(self.settings) / f"{stem}.abc")
             name, _filter = QFileDialog.getSaveFileName(self, "Save ABC file", start, FILE_FILTER)
             if not name:
                 return False
@@ -658,6 +701,100 @@ class EditorPane(QWidget):
             return False
         self._set_path(path)
         self._remember_recent(path)
+        return True
+
+    # -- export ------------------------------------------------------------------------------
+
+    def export_dialog(self) -> Path | None:
+        """Ask where to export the tune under the cursor (proposing its title) and export it
+        there; the file written is announced by ``export_finished``. None when cancelled."""
+        tune = self._current_tune
+        if not tune.strip():
+            return None
+        path, _filter = ask_save_path(
+            self,
+            self.settings,
+            "Export tune",
+            tune_title(tune),
+            ".mid",
+            ";;".join(EXPORT_FILTERS),
+            EXPORT_FILTERS[0],
+        )
+        if path is not None:
+            self.export_tune(path)
+        return path
+
+    def export_tune(self, path: str | os.PathLike[str], tune: str | None = None) -> None:
+        """Write ``tune`` (the one under the cursor) to ``path`` on a worker thread, as MIDI,
+        MusicXML or ABC by its suffix."""
+        text = self._current_tune if tune is None else tune
+        target = Path(path)
+        self.status_label.setText(f"Exporting {target.name}…")
+        self._exporter.submit(
+            lambda: _write_export(text, target), self._on_exported, self._on_export_failed
+        )
+
+    def wait_export(self, timeout_ms: int = 60_000) -> bool:
+        return self._exporter.wait_idle(timeout_ms)
+
+    def _on_exported(self, path: object) -> None:
+        self.status_label.setText(f"Exported {Path(str(path)).name}")
+        self.export_finished.emit(path)
+
+    def _on_export_failed(self, message: str) -> None:
+        self.status_label.setText(f"Export failed: {message}")
+        QMessageBox.warning(self, "Export tune", f"Cannot export the tune: {message}")
+        self.export_failed.emit(message)
+
+    # -- the document across sessions --------------------------------------------------------
+
+    def save_document_state(self) -> None:
+        """Keep the document in QSettings for the next session (called by :meth:`shutdown`)."""
+        s = self.settings
+        s.beginGroup(DOCUMENT_KEY)
+        discarded = self._discarded_at_close
+        s.setValue("path", str(self.path) if self.path else "")
+        s.setValue("origin", "" if discarded else self.origin)
+        s.setValue("text", "" if discarded else self.text())
+        s.setValue("modified", False if discarded else self.is_modified())
+        s.setValue("cursor", 0 if discarded else self.editor.textCursor().position())
+        s.endGroup()
+        s.sync()
+
+    def restore_document(self) -> bool:
+        """Reopen the document of the last session; False when there was none.
+
+        A file-backed document without unsaved changes is read from its file (it may have
+        changed since); otherwise the text kept is restored, unsaved changes marked as such.
+        """
+        s = self.settings
+        s.beginGroup(DOCUMENT_KEY)
+        try:
+            path = str(s.value("path", "") or "")
+            origin = str(s.value("origin", "") or "")
+            text = str(s.value("text", "") or "")
+            modified = str(s.value("modified", False)).lower() in ("true", "1")
+            cursor = int(s.value("cursor", 0) or 0)
+        except (TypeError, ValueError):
+            return False
+        finally:
+            s.endGroup()
+        file = Path(path) if path else None
+        if file is not None and not modified:
+            try:
+                text = read_text(file)
+            except UnreadableFile:
+                file = None  # gone: what was kept of it, as an unsaved document
+                modified = bool(text.strip())
+        if not text:
+            return False
+        self.set_text(text, undoable=False)
+        self._set_path(file, origin)
+        self.editor.document().setModified(modified)
+        self._emit_title()
+        cursor_at = self.editor.textCursor()
+        cursor_at.setPosition(max(0, min(cursor, self.editor.document().characterCount() - 1)))
+        self.editor.setTextCursor(cursor_at)
         return True
 
     # -- recent files ------------------------------------------------------------------------
@@ -700,7 +837,10 @@ class EditorPane(QWidget):
         super().changeEvent(event)
 
     def shutdown(self) -> None:
-        """Stop the validation and render threads; call before the application exits."""
+        """Keep the document for the next session and stop the validation, export and render
+        threads; call before the application exits."""
+        self.save_document_state()
+        self._exporter.shutdown()
         self._validate_timer.stop()
         self._tune_timer.stop()
         self.validator.shutdown()

@@ -2,10 +2,15 @@
 
 The chosen model is the session's checkpoint (the training pane and run history set it too);
 it is loaded on a worker thread and described in one line. The prompt comes from the editor's
-tune, its selection, or nothing, with the key and meter dropdowns written into its header; a
-read-only preview shows exactly what the model will continue. Generate samples on a worker
-thread and streams the characters into the live view in batches; Stop ends it at once and keeps
-what was sampled. Finished tunes go to the results list below. The knobs persist in QSettings.
+tune, its selection, or nothing, with the key and meter dropdowns written into its header where
+it has no `K:` / `M:` of its own (a note says when a dropdown is not applied); a read-only
+preview shows exactly what the model will continue. Sending a result to the editor does not
+change the prompt: it stays as it was until the editor's tune is edited or the source is
+chosen again. Generate samples on a worker thread and streams the characters into the live
+view in batches; Stop ends it at once and keeps what was sampled, and the progress bar then
+says how it ended. Finished tunes go to the results list below; quitting with tunes that are
+not saved (exported or sent to the editor) asks first (`confirm_close`). The knobs persist in
+QSettings.
 """
 
 from __future__ import annotations
@@ -15,7 +20,14 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QFontDatabase, QKeySequence, QShortcut, QShowEvent, QTextCursor
+from PySide6.QtGui import (
+    QFontDatabase,
+    QKeySequence,
+    QResizeEvent,
+    QShortcut,
+    QShowEvent,
+    QTextCursor,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -24,6 +36,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -35,12 +48,14 @@ from PySide6.QtWidgets import (
 )
 
 from models.pretrained import default_checkpoint
-from workbench.generation import KEYS, METERS, GeneratedTune, build_prompt
+from workbench.generation import KEYS, METERS, GeneratedTune, plan_prompt
 from workbench.notation.provenance import drop_provenance
 from workbench.runs import default_runs_root
 from workbench.session import Session
+from workbench.ui.panes.editor_pane import tune_spans
 from workbench.ui.widgets.generation_results import GenerationResults
 from workbench.ui.widgets.model_chooser import ModelChooser
+from workbench.ui.widgets.scrolling import VerticalScrollArea
 from workbench.ui.workers.generation_worker import (
     GenerationOutcome,
     GenerationRunner,
@@ -54,6 +69,7 @@ SOURCES = (("tune", "Editor tune"), ("selection", "Editor selection"), ("empty",
 TEMP_STEP = 0.05
 TEMP_MIN, TEMP_MAX = 0.1, 2.0
 MAX_SEED = 2**31 - 1
+RESULTS_ROOM = 300  # pixels the results list keeps before the settings get their full height
 _AUTO = object()  # "the shipped model, if this build has one"
 
 
@@ -94,6 +110,10 @@ class GenerationPane(QWidget):
         self._live_shown: str | None = None  # what the live view shows of the watched one
         self._prompt_used = ""
         self._max_chars = 1
+        # After Send to editor: (the editor tunes that mean "still the sent tune", the prompt
+        # source text from before), so the prompt does not become the sent tune.
+        self._pinned: tuple[set[str], str] | None = None
+        self._prompt_notes: list[str] = []
 
         self.loader = ModelLoader(self)
         self.runner = GenerationRunner(self)
@@ -127,6 +147,13 @@ class GenerationPane(QWidget):
         self.prompt_preview.setPlaceholderText("(empty prompt: the model starts a tune itself)")
         self.prompt_preview.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.prompt_preview.setMaximumHeight(90)
+        self.prompt_note = QLabel()
+        self.prompt_note.setWordWrap(True)
+        self.prompt_note.setStyleSheet("color: #b45309;")
+        self.prompt_note.hide()
+        self.follow_editor_button = QPushButton("Prompt from the editor now")
+        self.follow_editor_button.setToolTip("Take the prompt from the editor's tune as it is now")
+        self.follow_editor_button.hide()
         prompt_box = QGroupBox("Prompt")
         prompt_form = QFormLayout(prompt_box)
         row = QHBoxLayout()
@@ -138,6 +165,10 @@ class GenerationPane(QWidget):
         row.addStretch(1)
         prompt_form.addRow("From", row)
         prompt_form.addRow("Prompt", self.prompt_preview)
+        note_row = QHBoxLayout()
+        note_row.addWidget(self.prompt_note, 1)
+        note_row.addWidget(self.follow_editor_button)
+        prompt_form.addRow("", note_row)
 
         # -- sampling knobs
         self.temp_slider = QSlider(Qt.Orientation.Horizontal)
@@ -215,22 +246,38 @@ class GenerationPane(QWidget):
         run_row.addWidget(self.progress, 1)
         run_row.addWidget(self.watch_spin)
 
-        self.results = GenerationResults(session, self)
+        self.results = GenerationResults(session, self, settings=self.settings)
 
+        # The settings scroll by themselves, so that in a short dock (a 1366 x 768 screen) the
+        # run row, the live view and the results' buttons stay in sight.
+        settings_column = QWidget()
+        settings_layout = QVBoxLayout(settings_column)
+        settings_layout.setContentsMargins(0, 0, 0, 0)
+        settings_layout.addWidget(model_box)
+        settings_layout.addWidget(prompt_box)
+        settings_layout.addWidget(knobs_box)
+        settings_layout.addStretch(1)
+        self.settings_scroll = VerticalScrollArea(settings_column, minimum_height=120)
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
-        top_layout.addWidget(model_box)
-        top_layout.addWidget(prompt_box)
-        top_layout.addWidget(knobs_box)
         top_layout.addLayout(run_row)
         top_layout.addWidget(self.status_label)
         top_layout.addWidget(self.live_view, 1)
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(top)
-        splitter.addWidget(self.results)
+        self.live_view.setMinimumHeight(48)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.settings_scroll)
+        self.splitter.addWidget(top)
+        self.splitter.addWidget(self.results)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(2, 3)
         layout = QVBoxLayout(self)
-        layout.addWidget(splitter)
+        layout.addWidget(self.splitter)
+        # The pane shares its height out (`_share_height`) until the user drags a handle.
+        self._split_by_user = False
+        self.splitter.splitterMoved.connect(self._on_splitter_moved)
 
         self._restore_settings()
         self._wire()
@@ -240,6 +287,39 @@ class GenerationPane(QWidget):
             session.checkpoint = default  # the shipped model, ready to use
         self._update_prompt_preview()
         self._update_controls()
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)  # the layout has resized the splitter already
+        if not self._split_by_user:
+            self._share_height()
+
+    def _on_splitter_moved(self, _pos: int, _index: int) -> None:
+        self._split_by_user = True
+
+    def _share_height(self) -> None:
+        """Settings, live view and results: the live view gets a strip (it matters while
+        sampling); the settings their full height when the results still get RESULTS_ROOM,
+        else a share, and they scroll."""
+        settings, live, results = (self.splitter.widget(i) for i in range(3))
+        minimum = [
+            w.minimumSizeHint().expandedTo(w.minimumSize()).height()
+            for w in (settings, live, results)
+        ]
+        room = self.splitter.height() - 2 * self.splitter.handleWidth()
+        live_h = max(minimum[1], min(round(room * 0.15), 180))
+        rest = room - live_h
+        full = settings.sizeHint().height()
+        if rest - full >= max(minimum[2], RESULTS_ROOM):
+            settings_h = full
+        else:
+            settings_h = max(minimum[0], min(full, round(rest * 0.45)))
+        results_h = rest - settings_h
+        if results_h < minimum[2]:
+            settings_h = max(minimum[0], settings_h - (minimum[2] - results_h))
+            results_h = rest - settings_h
+        self.splitter.setSizes([settings_h, live_h, results_h])
 
     # -- wiring and settings ---------------------------------------------------------------
 
@@ -255,6 +335,9 @@ class GenerationPane(QWidget):
         self.runner.failed.connect(self._on_runner_failed)
         self.runner.finished.connect(self._on_runner_finished)
         self.source_combo.currentIndexChanged.connect(self._on_prompt_setting_changed)
+        self.source_combo.activated.connect(self._unpin_prompt)  # chosen again: follow it
+        self.follow_editor_button.clicked.connect(self._unpin_prompt)
+        self.results.sent_to_editor.connect(self._on_results_sent_to_editor)
         self.key_combo.currentIndexChanged.connect(self._on_prompt_setting_changed)
         self.meter_combo.currentIndexChanged.connect(self._on_prompt_setting_changed)
         self.temp_slider.valueChanged.connect(self._on_temp_slider_changed)
@@ -363,6 +446,10 @@ class GenerationPane(QWidget):
 
     def prompt_source_text(self) -> str:
         source = self.source_combo.currentData()
+        if source == "empty":
+            return ""
+        if self._pinned is not None:
+            return self._pinned[1]
         if source == "tune":
             return self.session.editor_tune
         if source == "selection":
@@ -371,20 +458,52 @@ class GenerationPane(QWidget):
 
     def prompt(self) -> str:
         """The exact text sampling will continue."""
-        return build_prompt(
+        text, self._prompt_notes = plan_prompt(
             self.prompt_source_text(),
             key=self.key_combo.currentData(),
             meter=self.meter_combo.currentData(),
         )
+        return text
+
+    def prompt_is_pinned(self) -> bool:
+        """Whether the prompt is held as it was before a result was sent to the editor."""
+        return self._pinned is not None
 
     def _update_prompt_preview(self) -> None:
         self.prompt_preview.setPlainText(self.prompt())
+        notes = list(self._prompt_notes)
+        if self._pinned is not None:
+            notes.insert(
+                0,
+                "The prompt is as it was before Send to editor; it follows the editor again "
+                "once the tune there is edited.",
+            )
+        self.prompt_note.setText("\n".join(notes))
+        self.prompt_note.setVisible(bool(notes))
+        self.follow_editor_button.setVisible(self._pinned is not None)
 
     def _on_prompt_setting_changed(self) -> None:
         self._update_prompt_preview()
         self._save_settings()
 
-    def _on_session_editor_tune_changed(self, _text: str) -> None:
+    def _on_results_sent_to_editor(self, tune: GeneratedTune) -> None:
+        if self.source_combo.currentData() == "empty":
+            return
+        before = self.prompt_source_text()
+        if self._pinned is None:
+            self._pinned = ({self.session.editor_tune}, before)
+        # The editor shows the sent tune (each of its tunes, as the cursor moves) unedited.
+        self._pinned[0].update(tune.text[start:end] for start, end in tune_spans(tune.text))
+        self._update_prompt_preview()
+
+    def _unpin_prompt(self) -> None:
+        if self._pinned is not None:
+            self._pinned = None
+            self._update_prompt_preview()
+
+    def _on_session_editor_tune_changed(self, text: str) -> None:
+        if self._pinned is not None and text not in self._pinned[0]:
+            self._pinned = None  # edited in the editor: the prompt follows it again
         self._update_prompt_preview()
 
     def showEvent(self, event: QShowEvent) -> None:
@@ -455,6 +574,7 @@ class GenerationPane(QWidget):
         self._live_shown = prompt
         self.progress.setRange(0, self._max_chars)
         self.progress.setValue(0)
+        self.progress.setFormat("%v / %m chars")
         self.status_label.setStyleSheet("")
         self.status_label.setText(f"Generating {num} variation{'s' if num > 1 else ''}…")
         self.runner.start(
@@ -525,6 +645,16 @@ class GenerationPane(QWidget):
         ]
         self.results.add_tunes(tunes)
         how = "Stopped" if outcome.stopped else "Done"
+        n = f"{len(tunes)} tune{'s' if len(tunes) != 1 else ''}"
+        if outcome.stopped:
+            steps = max((len(t) - len(outcome.prompt) for t in outcome.texts), default=0)
+            self.progress.setFormat(
+                f"Stopped after {steps:,} of {self._max_chars:,} chars: {n} "
+                f"in {outcome.elapsed:.1f} s"
+            )
+        else:
+            self.progress.setValue(self.progress.maximum())
+            self.progress.setFormat(f"Done: {n} in {outcome.elapsed:.1f} s")
         self.status_label.setText(
             f"{how}: {len(tunes)} tune{'s' if len(tunes) != 1 else ''}, "
             f"{outcome.stats.get('chars', 0):,.0f} chars in {outcome.elapsed:.1f} s "
@@ -537,8 +667,37 @@ class GenerationPane(QWidget):
         self._update_controls()
 
     def _on_runner_failed(self, message: str) -> None:
+        self.progress.setFormat("Failed after %v chars")
         self.status_label.setStyleSheet("color: #b00020;")
         self.status_label.setText(f"Generation failed: {message}")
+
+    def confirm_close(self) -> bool:
+        """Call from the window's closeEvent: asks before losing generated tunes that are not
+        saved (exported or sent to the editor); False means the user cancelled."""
+        unsaved = self.results.unsaved()
+        running = self.is_running()
+        if not unsaved and not running:
+            return True
+        what = []
+        if unsaved:
+            n = len(unsaved)
+            starred = sum(t.kept for t in unsaved)
+            what.append(
+                f"{n} generated tune{'s are' if n != 1 else ' is'} not saved "
+                f"(exported or sent to the editor)"
+                + (f", {starred} of them starred" if starred else "")
+            )
+        if running:
+            what.append("a generation is still running")
+        text = " and ".join(what)
+        answer = QMessageBox.question(
+            self,
+            "Generated tunes not saved",
+            f"{text[0].upper()}{text[1:]}. Quit and lose {'it' if len(unsaved) == 1 else 'them'}?",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Discard
 
     def shutdown(self) -> None:
         """Stop sampling and wait for every worker thread (before the app quits)."""

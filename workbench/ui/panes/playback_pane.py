@@ -1,5 +1,10 @@
 """The transport bar: plays what the session asks to play, with a piano roll that follows along.
 
+Play (and Space) plays the session's ``play_choice``, the user's latest choice between the
+selected generated tune and the editor's tune: it loads that tune when it is not the one loaded,
+else pauses or resumes. A request that cannot play (nothing chosen, no notes, a tune that does
+not convert) says so in the pane and in ``status_reported``, never silently.
+
 Play/pause, stop, a position slider with the time, tempo %, loop (the whole tune or a range),
 output (the built-in synth or a system MIDI port, refreshable), instrument (General MIDI program),
 soundfont, volume and transpose. Space toggles play window-wide (text editors keep their spaces:
@@ -10,6 +15,7 @@ cannot convert shows its reason in the pane. The note sounding now goes to
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
 
@@ -37,7 +43,9 @@ from workbench.playback.player import Player, State
 from workbench.playback.soundfonts import find_soundfonts
 from workbench.playback.synth import SynthOutput, ToneSynth, make_engine
 from workbench.session import NoteHighlight, PlayRequest, Session
+from workbench.ui.lifetimes import connect_session
 
+NOTHING_TO_PLAY = "Nothing to play: select a generated tune, or write or open one in the editor"
 BUILTIN = "Built-in synth"
 VIRTUAL = "Virtual MIDI port"
 DEFAULT_PROGRAM = 0
@@ -80,6 +88,10 @@ class PlaybackPane(QWidget):
         self._bridge.state.connect(self._on_player_state)
         self._request_number = 0
         self._abc: str | None = None
+        self._play_when_loaded = False
+        self._pending: PlayRequest | None = None  # being converted
+        self._loaded: PlayRequest | None = None  # in the player
+        self._tune_title: str | None = None  # of the tune in the player (None: none yet)
 
         self.synth = SynthOutput(make_engine() if output is None else ToneSynth())
         self.audio = None
@@ -108,12 +120,15 @@ class PlaybackPane(QWidget):
         self.shortcut.activated.connect(self.toggle_play)
 
         session.play_requested.connect(self._on_session_play_requested)
+        connect_session(self, [(session.play_choice_changed, self._on_play_choice_changed)])
+        self._on_play_choice_changed(session.play_choice)
 
     # --- layout ------------------------------------------------------------------------------
     def _build(self) -> None:
         from workbench.ui.widgets.piano_roll import PianoRollWidget
 
-        self.title_label = QLabel("Nothing to play: choose a tune and press Play")
+        self.title_label = QLabel(NOTHING_TO_PLAY)
+        self.title_label.setWordWrap(True)  # a long title takes two lines, not the pane's width
         self.title_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.play_button = QPushButton("Play")
         self.play_button.setToolTip("Play / pause (Space)")
@@ -164,6 +179,10 @@ class PlaybackPane(QWidget):
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
         self.piano_roll = PianoRollWidget()
+        # Long names (ports, instruments, soundfont files) get their width when there is room
+        # and are cut only below it: the rows then fit the Editor's column on a 1366-px screen.
+        for combo in (self.output_combo, self.instrument, self.soundfont):
+            combo.setMinimumWidth(100)
 
         row1 = QHBoxLayout()
         for w in (self.play_button, self.stop_button, self.slider, self.time_label):
@@ -205,11 +224,30 @@ class PlaybackPane(QWidget):
     def _on_session_play_requested(self, request: PlayRequest) -> None:
         self.load_request(request, play=True)
 
+    def _on_play_choice_changed(self, choice: PlayRequest | None) -> None:
+        # While stopped or paused the title names what Play will play.
+        if self.player.state is State.PLAYING or self._pending is not None:
+            return
+        if choice is not None and not self._holds(choice):
+            self.title_label.setText(f"{choice.title} (press Play)")
+        else:
+            self.title_label.setText(self._tune_title or NOTHING_TO_PLAY)
+
+    def is_converting(self) -> bool:
+        """Whether a tune is being converted (on its thread) to be loaded."""
+        return self._pending is not None
+
+    def _holds(self, request: PlayRequest) -> bool:
+        """Whether ``request``'s tune is the one loaded (or being loaded)."""
+        current = self._pending or self._loaded
+        return current is not None and (current.abc, current.midi) == (request.abc, request.midi)
+
     def load_request(self, request: PlayRequest, *, play: bool = True) -> None:
         """Convert (off the GUI thread) and load ``request``; play it when ``play``."""
         self._request_number += 1
         number = self._request_number
         self._play_when_loaded = play
+        self._pending = request
         self.title_label.setText(f"{request.title}: converting…")
         self._report("")
 
@@ -219,28 +257,36 @@ class PlaybackPane(QWidget):
                     tune = tune_from_midi(request.midi, request.title)
                 else:
                     tune = tune_from_abc(request.abc or "", request.title)
+                result, message = tune, ""
             except PlaybackError as error:
-                self._bridge.converted.emit(number, None, str(error))
-                return
-            self._bridge.converted.emit(number, tune, "")
+                result, message = None, str(error)
+            except Exception as error:  # any failure is shown, never a silently dead thread
+                result, message = None, f"{type(error).__name__}: {error}"
+            with contextlib.suppress(RuntimeError):  # the pane was deleted meanwhile
+                self._bridge.converted.emit(number, result, message)
 
         threading.Thread(target=convert, name="playback-convert", daemon=True).start()
 
     def _on_converted(self, number: int, tune: Tune | None, error: str) -> None:
         if number != self._request_number:
             return  # a newer request superseded this one
+        request, self._pending = self._pending, None
         if tune is None:
             self.title_label.setText("Cannot play this tune")
-            self._report(f"Cannot play: {error}")
+            title = request.title if request is not None else "this tune"
+            self._report(f"Cannot play {title}: {error}")
             return
         self.load_tune(tune)
+        self._loaded = request
         if self._play_when_loaded:
             self.play()
 
     def load_tune(self, tune: Tune) -> None:
         self.player.load(tune)
         self._abc = tune.abc
-        self.title_label.setText(tune.title or "Untitled")
+        self._loaded = None  # load_request names the request that made it
+        self._tune_title = tune.title or "Untitled"
+        self.title_label.setText(self._tune_title)
         self.slider.setRange(0, int(tune.duration * 1000))
         self.piano_roll.set_tune(tune)
         self._apply_loop()
@@ -249,16 +295,30 @@ class PlaybackPane(QWidget):
 
     # --- transport ---------------------------------------------------------------------------
     def toggle_play(self) -> None:
+        """Play / pause (the button, Space): pause what plays, else play the user's choice."""
         if self.player.state is State.PLAYING:
             self.player.pause()
+            return
+        choice = self.session.play_choice
+        if choice is not None and not self._holds(choice):
+            self.load_request(choice, play=True)
+        elif self._pending is not None:
+            self._play_when_loaded = True  # still converting: it plays when ready
         else:
             self.play()
 
     def play(self) -> None:
+        """Play (or resume) the loaded tune; says why when there is none or it has no notes."""
         if not self.player.tune.notes:
+            if self._tune_title is None:
+                self.title_label.setText(NOTHING_TO_PLAY)
+                self._report(NOTHING_TO_PLAY)
+            else:
+                self._report(f"Nothing to play: {self._tune_title} has no notes")
             return
         if self.audio is not None and self.player.output is self.synth:
-            self.audio.start()
+            if not self.audio.start():
+                self._report(self.audio.status)  # e.g. no sound device: the roll still plays
             self._update_sound_status()
         self.player.play()
 

@@ -4,7 +4,9 @@ A run trains in a spawned child process (`TrainingDriver` around `workbench.trai
 the GUI stays responsive and a trainer crash leaves the app alive. Each run is a directory under
 the runs root; when the pane is shown with a run selected in the session, or `show_run(path)` is
 called, the stored curves are replayed. `enqueue` runs several configurations one after another
-(the sweep builder's entry point).
+(the sweep builder's entry point). While a run trains the progress bar shows its share and ETA;
+once it ends, how it ended ("Done: 1,000 steps in 2 min 10 s", "Stopped after 300 of 1,000
+steps") instead of a stale ETA.
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -40,6 +41,7 @@ from workbench.runs import default_runs_root, read_curves
 from workbench.session import Session
 from workbench.training_job import JobSpec
 from workbench.ui.widgets.config_form import ConfigForm
+from workbench.ui.widgets.scrolling import VerticalScrollArea
 from workbench.ui.widgets.training_plots import TrainingPlotsWidget
 from workbench.ui.workers.training_driver import TrainingDriver
 
@@ -93,10 +95,9 @@ class TrainingPane(QWidget):
         self._replayed = False
 
         self.form = ConfigForm()
-        scroll = QScrollArea()
-        scroll.setWidget(self.form)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # As wide as the form needs (a plain scroll area let the splitter squeeze it to 70 px,
+        # cutting every field); it scrolls vertically.
+        scroll = VerticalScrollArea(self.form)
 
         self.start_button = QPushButton("Start")
         self.pause_button = QPushButton("Pause")
@@ -116,12 +117,18 @@ class TrainingPane(QWidget):
         )
         fine_tune_menu.addAction("Fine-tune a checkpoint…", self._on_fine_tune_file)
         self.fine_tune_button.setMenu(fine_tune_menu)
-        buttons = QHBoxLayout()
+        # Two rows: in one they needed 635 px beside the form.
+        buttons = QVBoxLayout()
+        run_buttons = QHBoxLayout()
         for button in (self.start_button, self.pause_button, self.stop_button, self.save_button):
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.fine_tune_button)
-        buttons.addWidget(self.resume_run_button)
+            run_buttons.addWidget(button)
+        run_buttons.addStretch(1)
+        other_buttons = QHBoxLayout()
+        other_buttons.addWidget(self.fine_tune_button)
+        other_buttons.addWidget(self.resume_run_button)
+        other_buttons.addStretch(1)
+        buttons.addLayout(run_buttons)
+        buttons.addLayout(other_buttons)
 
         self.error_label = QLabel()
         self.error_label.setObjectName("training_error")
@@ -306,6 +313,7 @@ class TrainingPane(QWidget):
             self._show_error(f"Cannot start the training process: {exc}")
             return
         self.progress_bar.setRange(0, 0)  # busy until the trainer reports its plan
+        self.progress_bar.setFormat("%p%")
         self.session.run = Path(spec.run_dir)
         self._set_status(status)
         self._update_buttons()
@@ -442,14 +450,34 @@ class TrainingPane(QWidget):
 
     def _on_driver_finished(self, reason: str) -> None:
         step = self._progress.get("step", {}).get("step", 0)
+        # Before _run_ended, which may start the next queued run (and reset the bar).
+        if self.progress_bar.maximum() == 0:
+            self.progress_bar.setRange(0, PROGRESS_STEPS)
+        if reason == "epochs":
+            self.progress_bar.setValue(PROGRESS_STEPS)
+        self.progress_bar.setFormat(self._ended_text(reason))
         self._run_ended(
             f"Run {self.driver.run_dir.name}: {END_REASONS.get(reason, reason)} at step {step}"
         )
-        if reason == "epochs":
-            self.progress_bar.setValue(PROGRESS_STEPS)
+
+    def _ended_text(self, reason: str) -> str:
+        """What the progress bar says once a run is over (no stale ETA): how it ended, after
+        how many steps (of how many) and in how long."""
+        p = self._progress
+        step = p.get("step", {})
+        steps, total = step.get("step", 0), p.get("start", {}).get("total_steps") or 0
+        took = f" in {_duration(step['elapsed'])}" if "elapsed" in step else ""
+        if reason == "failed":
+            return f"Failed at step {steps:,}"
+        if reason == "stopped":
+            of = f" of {total:,}" if total else ""
+            return f"Stopped after {steps:,}{of} steps{took}"
+        why = {"time": " (time budget)", "early_stop": " (stopped early)"}.get(reason, "")
+        return f"Done: {steps:,} steps{took}{why}"
 
     def _on_driver_failed(self, message: str) -> None:
         self._show_error(f"Training failed: {message}", self.driver.traceback)
+        self.progress_bar.setFormat(self._ended_text("failed"))
         self._run_ended(f"Training failed: {message}")
 
     def _run_ended(self, status: str) -> None:

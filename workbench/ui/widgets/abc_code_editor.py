@@ -9,7 +9,8 @@
   message as the tooltip over the underlined characters;
 * a follow-along range (the note sounding now) drawn as a background selection, kept in view
   without moving the user's cursor;
-* extra actions appended to the standard context menu.
+* extra actions appended to the standard context menu;
+* ``focused``, emitted when the user turns to it (focus comes in, not back from a popup).
 
 Positions from Python (str indices) are converted to Qt's UTF-16 positions here.
 """
@@ -19,11 +20,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QRect, QSize, Qt
+from PySide6.QtCore import QEvent, QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
     QAction,
     QColor,
     QContextMenuEvent,
+    QFocusEvent,
     QFontDatabase,
     QHelpEvent,
     QPainter,
@@ -74,6 +76,8 @@ class _LineNumberArea(QWidget):
 class AbcCodeEditor(QPlainTextEdit):
     """The text widget of the editor pane."""
 
+    focused = Signal()
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("AbcCodeEditor")
@@ -90,6 +94,11 @@ class AbcCodeEditor(QPlainTextEdit):
         # The current line's number is bold: repaint the gutter when the cursor changes line.
         self.cursorPositionChanged.connect(self._gutter.update)
         self._update_gutter_width()
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        if event.reason() != Qt.FocusReason.PopupFocusReason:
+            self.focused.emit()
 
     # -- line numbers ------------------------------------------------------------------------
 

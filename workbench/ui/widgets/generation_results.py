@@ -3,21 +3,31 @@
 Each row shows a tune's title, key, meter, bar count and two badges: whether its bars fit the
 meter (`tune_info`, fast, computed when the row is added) and whether music21 parses it
 (`parses_in_music21`, ~100 ms a tune, checked on a worker thread and filled in when ready).
-Selecting a row shows its text. The actions talk to the rest of the app through the session:
+Selecting a row shows its text and makes it what the Playback bar's Play plays
+(`session.choose_result`). The actions talk to the rest of the app through the session:
 Send to editor sets `session.prompt`, Play asks for playback, Inspect opens the neuron viewer.
+
+Keeping: the star (★, "Keep") marks the tunes the musician picks, for "Kept tunes" exports
+and "Discard all not kept". The list itself lives only as long as the window, so a tune is
+*saved* once it is safe outside it: exported to a file or sent to the editor (which keeps its
+document across sessions). The Saved column says where, a label counts them, and quitting asks
+about the tunes not saved, starred or not (the pane's `confirm_close`).
+
 Exports run on a worker thread and end with a summary of what was written and what failed.
+One tune goes through a save dialog proposing its title as the file name; several go into a
+folder under their titles, and files already there are replaced only when the user says so
+(`workbench.ui.export_dialogs`). An untitled tune's export carries the title the list shows.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QSettings, Qt, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -35,15 +45,24 @@ from workbench.generation import (
     GeneratedTune,
     export_choices,
     export_generated,
+    export_names,
     parse_problem,
 )
 from workbench.session import PlayRequest, Session
+from workbench.ui.export_dialogs import ask_folder, ask_save_path, names_in_folder
 from workbench.ui.widgets.compare_dialog import CompareDialog
 from workbench.ui.workers.generation_worker import TaskRunner
 
-COL_KEEP, COL_TITLE, COL_KEY, COL_METER, COL_BARS, COL_VALID = range(6)
-HEADERS = ("★", "Title", "Key", "Meter", "Bars", "Valid")
+COL_KEEP, COL_TITLE, COL_KEY, COL_METER, COL_BARS, COL_VALID, COL_SAVED = range(7)
+HEADERS = ("★", "Title", "Key", "Meter", "Bars", "Valid", "Saved")
 SCOPES = (("selected", "Selected tunes"), ("kept", "Kept tunes"), ("all", "All tunes"))
+FILTERS = {
+    "abc": "ABC files (*.abc)",
+    "tunebook": "ABC files (*.abc)",
+    "mid": "MIDI files (*.mid)",
+    "musicxml": "MusicXML files (*.musicxml)",
+    "wav": "WAV audio (*.wav)",
+}
 _UID = Qt.ItemDataRole.UserRole
 
 
@@ -77,10 +96,15 @@ class GenerationResults(QWidget):
     export_finished = Signal(object)  # ExportSummary
     export_failed = Signal(str)
     parse_checked = Signal(int)  # uid of the tune whose music21 check just finished
+    sent_to_editor = Signal(object)  # the GeneratedTune, just before the editor gets it
 
-    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, session: Session, parent: QWidget | None = None, settings: QSettings | None = None
+    ) -> None:
         super().__init__(parent)
         self.session = session
+        self.settings = settings if settings is not None else QSettings()
+        self._renamed: list[tuple[str, str]] = []  # (name, free name) for the next export
         self._tunes: dict[int, GeneratedTune] = {}
         self._items: dict[int, QTreeWidgetItem] = {}
         self._checker = TaskRunner(self)
@@ -96,7 +120,7 @@ class GenerationResults(QWidget):
         header = self.tree.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(COL_TITLE, QHeaderView.ResizeMode.Stretch)
-        for col in (COL_KEEP, COL_KEY, COL_METER, COL_BARS, COL_VALID):
+        for col in (COL_KEEP, COL_KEY, COL_METER, COL_BARS, COL_VALID, COL_SAVED):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         self.text_view = QPlainTextEdit()
         self.text_view.setReadOnly(True)
@@ -119,22 +143,29 @@ class GenerationResults(QWidget):
         for choice in export_choices():
             self.format_combo.addItem(choice.label, choice.fmt)
         self.export_button = QPushButton("Export…")
+        self.saved_label = QLabel()
+        self.saved_label.setToolTip(
+            "A tune is saved once exported or sent to the editor; quitting asks about the rest"
+        )
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
+        # Two rows: in one, the buttons needed 716 px, more than a 1366-px screen's column.
         actions = QHBoxLayout()
+        for button in (self.send_button, self.play_button, self.inspect_button):
+            actions.addWidget(button)
+        actions.addStretch(1)
+        keeping = QHBoxLayout()
         for button in (
-            self.send_button,
-            self.play_button,
-            self.inspect_button,
             self.compare_button,
             self.keep_button,
             self.discard_button,
             self.discard_unkept_button,
         ):
-            actions.addWidget(button)
-        actions.addStretch(1)
+            keeping.addWidget(button)
+        keeping.addStretch(1)
+        keeping.addWidget(self.saved_label)
         export_row = QHBoxLayout()
         export_row.addWidget(QLabel("Export"))
         export_row.addWidget(self.scope_combo)
@@ -149,10 +180,13 @@ class GenerationResults(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter, 1)
         layout.addLayout(actions)
+        layout.addLayout(keeping)
         layout.addLayout(export_row)
         layout.addWidget(self.status_label)
 
         self.tree.itemSelectionChanged.connect(self._on_tree_selection_changed)
+        # A click on the selected tune (after working in the editor) chooses it to play again.
+        self.tree.itemPressed.connect(lambda _item, _column: self._choose_to_play())
         self.send_button.clicked.connect(self._on_send_clicked)
         self.play_button.clicked.connect(self._on_play_clicked)
         self.inspect_button.clicked.connect(self._on_inspect_clicked)
@@ -163,6 +197,7 @@ class GenerationResults(QWidget):
         self.export_button.clicked.connect(self._on_export_clicked)
         self._exporter.idle.connect(self._update_buttons)
         self._update_buttons()
+        self._update_saved_label()
 
     # -- contents ----------------------------------------------------------------------------
 
@@ -193,6 +228,23 @@ class GenerationResults(QWidget):
                 lambda message, uid=tune.uid: self._on_parse_checked(uid, message),
             )
         self._update_buttons()
+        self._update_saved_label()
+
+    def unsaved(self) -> list[GeneratedTune]:
+        """The tunes neither exported nor sent to the editor, in list order: quitting loses
+        them."""
+        return [t for t in self.tunes() if not t.saved_to]
+
+    def mark_saved(self, tune: GeneratedTune, where: str) -> None:
+        """Note that `tune` is safe outside the list: "exported to …", "sent to the editor"."""
+        tune.saved_to = where
+        if tune.uid in self._items:
+            self._fill(self._items[tune.uid], tune)
+        self._update_saved_label()
+
+    def _update_saved_label(self) -> None:
+        saved = sum(bool(t.saved_to) for t in self._tunes.values())
+        self.saved_label.setText(f"{saved} of {len(self._tunes)} saved" if self._tunes else "")
 
     def select(self, rows: list[int]) -> None:
         self.tree.clearSelection()
@@ -214,6 +266,14 @@ class GenerationResults(QWidget):
     def _fill(self, item: QTreeWidgetItem, tune: GeneratedTune) -> None:
         s = tune.summary
         item.setText(COL_KEEP, "★" if tune.kept else "")
+        if tune.saved_to.startswith("exported"):
+            item.setText(COL_SAVED, "file")
+        else:
+            item.setText(COL_SAVED, "editor" if tune.saved_to else "")
+        item.setToolTip(
+            COL_SAVED,
+            tune.saved_to.capitalize() or "Not saved yet: export it or send it to the editor",
+        )
         item.setText(COL_TITLE, tune.title)
         item.setText(COL_KEY, s.key)
         item.setText(COL_METER, s.meter)
@@ -252,9 +312,18 @@ class GenerationResults(QWidget):
         tune = self._current()
         self.text_view.setPlainText(tune.text if tune else "")
         self._update_buttons()
+        self._choose_to_play()
+
+    def _choose_to_play(self) -> None:
+        """The selected tune (one) is what the transport's Play plays: `session.play_choice`."""
+        tune = self._current()
+        self.session.choose_result(PlayRequest(tune.title, abc=tune.text) if tune else None)
 
     def _on_send_clicked(self) -> None:
         if (tune := self._current()) is not None:
+            if not tune.saved_to.startswith("exported"):
+                self.mark_saved(tune, "sent to the editor")
+            self.sent_to_editor.emit(tune)
             self.session.prompt = tune.text
 
     def _on_play_clicked(self) -> None:
@@ -294,6 +363,7 @@ class GenerationResults(QWidget):
             if item is not None:
                 self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(item))
         self._update_buttons()
+        self._update_saved_label()
 
     def discard_selected(self) -> None:
         self.discard(self.selected_tunes())
@@ -310,19 +380,30 @@ class GenerationResults(QWidget):
             return [t for t in self.tunes() if t.kept]
         return self.tunes()
 
-    def export(self, tunes: list[GeneratedTune], destination: Path, fmt: str) -> bool:
+    def export(
+        self,
+        tunes: list[GeneratedTune],
+        destination: Path,
+        fmt: str,
+        names: list[str] | None = None,
+    ) -> bool:
         """Export `tunes` to `destination` on a worker thread; False if there is nothing to do.
 
-        `export_finished(ExportSummary)` or `export_failed(message)` follows.
+        A folder export writes `names` (one per tune; by default from their titles) and
+        replaces files of those names: the dialogs (`_on_export_clicked`) ask first.
+        `export_finished(ExportSummary)` or `export_failed(message)` follows; each tune
+        exported is then saved.
         """
         if not tunes:
             self.status_label.setText("Nothing to export: no tunes in that choice.")
             return False
-        texts = [t.text for t in tunes]
+        texts = [t.export_text for t in tunes]  # an untitled tune gets the title shown
+        exporting, renamed = list(tunes), self._renamed  # renamed: set by the dialogs
+        self._renamed = []
         self.status_label.setText(f"Exporting {len(texts)} tunes…")
         self._exporter.submit(
-            lambda: export_generated(texts, Path(destination), fmt),
-            self._on_exported,
+            lambda: export_generated(texts, Path(destination), fmt, names),
+            lambda summary: self._on_exported(summary, exporting, renamed),
             self._on_export_failed,
         )
         self._update_buttons()
@@ -338,18 +419,50 @@ class GenerationResults(QWidget):
             return
         fmt = self.format_combo.currentData()
         choice = next(c for c in export_choices() if c.fmt == fmt)
-        if choice.to_file:
-            name, _ = QFileDialog.getSaveFileName(
-                self, "Export tunebook", "tunes.abc", "ABC files (*.abc)"
+        self._renamed = []
+        if choice.to_file or len(tunes) == 1:
+            # One file: a save dialog proposing the tune's title (it asks before replacing).
+            title = tunes[0].title if len(tunes) == 1 else "tunes"
+            caption = "Export tunebook" if choice.to_file else f"Export as {choice.label}"
+            path, _ = ask_save_path(
+                self, self.settings, caption, title, choice.suffix, FILTERS.get(fmt, "")
             )
-        else:
-            name = QFileDialog.getExistingDirectory(self, f"Export as {choice.label} into")
-        if name:
-            self.export(tunes, Path(name), fmt)
+            if path is None:
+                return
+            if choice.to_file:
+                self.export(tunes, path, fmt)
+            else:
+                self.export(tunes, path.parent, fmt, [path.name])
+            return
+        folder = ask_folder(
+            self, self.settings, f"Export {len(tunes)} tunes as {choice.label} into"
+        )
+        if folder is None:
+            return
+        names, self._renamed = names_in_folder(
+            self, folder, export_names([t.export_text for t in tunes], fmt)
+        )
+        if names is None:
+            self.status_label.setText("Export cancelled: nothing written.")
+            return
+        self.export(tunes, folder, fmt, names)
 
-    def _on_exported(self, summary: ExportSummary) -> None:
+    def _on_exported(
+        self,
+        summary: ExportSummary,
+        tunes: list[GeneratedTune],
+        renamed: list[tuple[str, str]],
+    ) -> None:
         self.last_export = summary
-        self.status_label.setText(summary.text())
+        for tune, path in zip(tunes, summary.per_tune, strict=False):
+            if path is not None:
+                self.mark_saved(tune, f"exported to {path}")
+        text = summary.text()
+        if renamed:
+            text += "\nThe files already there were kept; the new ones are " + ", ".join(
+                f"{new} (not {old})" for old, new in renamed
+            )
+        self.status_label.setText(text)
         self._update_buttons()
         self.export_finished.emit(summary)
 

@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.notation.convert import safe_stem, tune_title
 from workbench.notation.score_notes import note_elements
 from workbench.ui.workers.notation_worker import RenderWorker
 
@@ -470,8 +471,9 @@ class ScoreView(QWidget):
         selected = {".svg": "SVG image (*.svg)", ".png": "PNG image (*.png)"}.get(
             suffix, "PDF document (*.pdf)"
         )
+        stem = safe_stem(tune_title(self._shown_abc or ""), "score")  # The_Kesh.svg
         name, _filter = QFileDialog.getSaveFileName(
-            self, "Export score", "score" + suffix, EXPORT_FILTER, selected
+            self, "Export score", stem + suffix, EXPORT_FILTER, selected
         )
         if not name:
             return
