@@ -430,7 +430,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if args.meter_aware:
         from workbench.notation.meter_aware import meter_aware_constraint
 
-        constraint = meter_aware_constraint(ckpt.tokenizer, max_chars=params.max_chars)
+        constraint = meter_aware_constraint(
+            ckpt.tokenizer, max_chars=params.max_chars, end_on_tonic=args.end_on_tonic
+        )
     tunes = sample(
         model, ckpt.tokenizer, prompt, args.num, params, constraint=constraint, device=device
     )
@@ -902,6 +904,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=True,
         help="mask characters that would overfill a bar under the tune's M:/L: and force a bar "
         "line when a bar is full, so every bar fits (default: on)",
+    )
+    gen.add_argument(
+        "--end-on-tonic",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="with --meter-aware: end a tune only on its key's tonic and after 8 bars "
+        "(default: on; real tunes end on the tonic 93-95 %% of the time, the model alone 38 %%)",
     )
     gen.add_argument(
         "--keep-provenance",

@@ -210,6 +210,16 @@ def test_generate_writes_one_file_per_tune_reproducibly(tmp_path, trained_run):
     assert len({f.read_text() for f in files}) > 1
 
 
+def test_generate_without_the_ending_rules_samples_other_tunes(tmp_path, trained_run):
+    args = ["generate", str(trained_run / "best.pt"), "--num", "4", "--seed", "5"]
+    args += ["--max-chars", "400", "--prompt", "M:4/4\nL:1/8\nK:G"]
+    assert main([*args, "--out", str(tmp_path / "rules")]) == 0
+    assert main([*args, "--no-end-on-tonic", "--out", str(tmp_path / "free")]) == 0
+    ruled = [f.read_text() for f in sorted((tmp_path / "rules").glob("*.abc"))]
+    free = [f.read_text() for f in sorted((tmp_path / "free").glob("*.abc"))]
+    assert len(ruled) == len(free) == 4 and ruled != free
+
+
 # -- bad input: one line naming the file, exit 1 (2 for usage), no traceback ----------------
 
 

@@ -995,10 +995,13 @@ def _parse_suffix(text: str) -> Fraction:
     return Fraction(scanner.multiplier())
 
 
-def meter_aware_constraint(tokenizer, max_chars: int | None = None) -> MeterAwareConstraint:
+def meter_aware_constraint(
+    tokenizer, max_chars: int | None = None, end_on_tonic: bool = True
+) -> MeterAwareConstraint:
     """The meter-aware constraint for `tokenizer`'s vocabulary, with the default rules; give
-    the sampler's `max_chars` so that tunes close before the cap."""
-    return MeterAwareConstraint(tokenizer, max_chars=max_chars)
+    the sampler's `max_chars` so that tunes close before the cap. `end_on_tonic=False` drops
+    the ending rules (the tonic and the shortest tune)."""
+    return MeterAwareConstraint(tokenizer, max_chars=max_chars, end_on_tonic=end_on_tonic)
 
 
 __all__ = ["MeterAwareConstraint", "meter_aware_constraint"]
