@@ -335,11 +335,17 @@ def report(
 # -- sampling ---------------------------------------------------------------------------------
 
 
-HOME_BONUS_ARG: float | None = None  # --home-bonus (None: the decoder's default)
-
-
 def generate(
-    model, tok, num, temperature, meter_aware, max_chars, seed, batch, end_on_tonic=True
+    model,
+    tok,
+    num,
+    temperature,
+    meter_aware,
+    max_chars,
+    seed,
+    batch,
+    end_on_tonic=True,
+    home_bonus=None,
 ) -> dict:
     texts: list[str] = []
     steps = 0
@@ -349,7 +355,7 @@ def generate(
         params = SamplingParams(temperature=temperature, max_chars=max_chars, seed=seed + start)
         constraint = (
             MeterAwareConstraint(
-                tok, max_chars=max_chars, end_on_tonic=end_on_tonic, home_bonus=HOME_BONUS_ARG
+                tok, max_chars=max_chars, end_on_tonic=end_on_tonic, home_bonus=home_bonus
             )
             if meter_aware
             else None
@@ -453,8 +459,6 @@ def main() -> None:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--json", metavar="OUT", help="write every figure to this JSON file")
     args = ap.parse_args()
-    global HOME_BONUS_ARG
-    HOME_BONUS_ARG = args.home_bonus
 
     ckpt_path = args.checkpoint or default_checkpoint()
     if ckpt_path is None:
@@ -505,6 +509,7 @@ def main() -> None:
                     args.seed,
                     args.batch,
                     args.end_on_tonic,
+                    args.home_bonus,
                 )
                 r = evaluate(g["texts"], corpus_meters, corpus_keys, index, pool)
                 r["copy_whole_raw"] = copying(g["raw"], index)

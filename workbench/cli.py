@@ -386,7 +386,7 @@ def _checkpoint_or_default(path: str | None) -> Path:
 def cmd_generate(args: argparse.Namespace) -> int:
     from models.checkpoint import load_checkpoint
     from models.device import resolve_device
-    from models.sample import SamplingParams, sample
+    from models.sample import sample
     from workbench.notation.prompt import prepare_prompt
 
     if args.argmax:
@@ -408,19 +408,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
         prompt = read_text(args.prompt_file)
     prompt = prepare_prompt(prompt)
-    params = SamplingParams(
-        temperature=args.temperature,
-        top_k=args.top_k,
-        top_p=args.top_p,
-        max_chars=args.max_chars,
-        seed=args.seed,
-    )
-    try:
-        params.validate()
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    if args.num < 1:
-        raise UsageError("--num must be at least 1")
+    params = _sampling_params(args, args.max_chars)
     device = resolve_device(args.device)
     unknown = ckpt.tokenizer.unknown_chars([prompt])
     if unknown:
@@ -452,10 +440,30 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sampling_params(args: argparse.Namespace, length: int) -> Any:
+    """`generate`'s sampling options (for tunes or event pieces), checked; `length` caps each."""
+    from models.sample import SamplingParams
+
+    params = SamplingParams(
+        temperature=args.temperature,
+        top_k=args.top_k,
+        top_p=args.top_p,
+        max_chars=length,
+        seed=args.seed,
+    )
+    try:
+        params.validate()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.num < 1:
+        raise UsageError("--num must be at least 1")
+    return params
+
+
 def _generate_events(args: argparse.Namespace, ckpt: Any) -> int:
     """`generate` for a MIDI event model: piece_NNN.mid (and its events) per variation."""
     from models.device import resolve_device
-    from models.sample import SamplingParams, sample
+    from models.sample import sample
     from workbench.midi_data import DecodeError, MidiFileProblem, prompt_from_midi, write_midi
 
     tok = ckpt.tokenizer
@@ -477,19 +485,7 @@ def _generate_events(args: argparse.Namespace, ckpt: Any) -> int:
                 f"the prompt has {len(unknown)} event(s) the model never saw (read as <unk>): "
                 + " ".join(sorted(unknown)[:10])
             )
-    params = SamplingParams(
-        temperature=args.temperature,
-        top_k=args.top_k,
-        top_p=args.top_p,
-        max_chars=args.events if args.events is not None else args.max_chars,
-        seed=args.seed,
-    )
-    try:
-        params.validate()
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    if args.num < 1:
-        raise UsageError("--num must be at least 1")
+    params = _sampling_params(args, args.events if args.events is not None else args.max_chars)
     device = resolve_device(args.device)
     model = ckpt.build_model(device)
     t0 = time.perf_counter()

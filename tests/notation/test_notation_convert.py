@@ -11,6 +11,7 @@ import pytest
 from music21 import converter, midi, stream
 
 from workbench.corpus import load
+from workbench.notation.abc2midi import abc2midi_path
 from workbench.notation.convert import (
     ConversionError,
     ExportProblem,
@@ -25,6 +26,7 @@ from workbench.notation.convert import (
     write_midi,
     write_musicxml,
 )
+from workbench.notation.midi_compare import abc2midi_bytes
 
 
 @pytest.fixture(scope="module")
@@ -244,15 +246,6 @@ def _timed_notes(data: bytes) -> tuple[list[tuple[float, float, int]], int]:
     return sorted(notes), hanging
 
 
-def _abc2midi(abc: str, tmp_path: Path) -> bytes:
-    import subprocess
-
-    src = tmp_path / "t.abc"
-    src.write_text(abc, encoding="utf-8")
-    subprocess.run(["abc2midi", str(src), "-o", str(tmp_path / "t.mid")], capture_output=True)
-    return (tmp_path / "t.mid").read_bytes()
-
-
 def test_grace_notes_end_and_take_their_time_from_the_next_note():
     notes, hanging = _timed_notes(abc_to_midi_bytes(GRACE_TUNE))
     assert hanging == 0
@@ -262,7 +255,7 @@ def test_grace_notes_end_and_take_their_time_from_the_next_note():
     assert all(length > 0 for _, length, _ in notes)
 
 
-@pytest.mark.skipif(__import__("shutil").which("abc2midi") is None, reason="needs abc2midi")
+@pytest.mark.skipif(abc2midi_path() is None, reason="needs abc2midi")
 @pytest.mark.parametrize(
     "body",
     [
@@ -271,14 +264,14 @@ def test_grace_notes_end_and_take_their_time_from_the_next_note():
         "{/g}A2 {ag}f2 {A}d4|]",  # acciaccatura slash, two graces before a long note
     ],
 )
-def test_grace_note_timing_agrees_with_abc2midi(body, tmp_path):
+def test_grace_note_timing_agrees_with_abc2midi(body):
     abc = f"X:1\nM:4/4\nL:1/8\nK:D\n{body}\n"
     ours, hanging = _timed_notes(abc_to_midi_bytes(abc))
-    theirs, _ = _timed_notes(_abc2midi(abc, tmp_path))
+    theirs, _ = _timed_notes(abc2midi_bytes(abc))
     assert hanging == 0
     assert [p for _, _, p in ours] == [p for _, _, p in theirs]
-    # abc2midi starts each note 1 tick (of 480) late and ends it 1 tick early, and strums a
-    # chord's notes 10 ticks apart: 12 ticks of tolerance, a fifth of a grace note's 60.
+    # abc2midi starts each note 1 tick (of 480) late and ends it 1 tick early: 12 ticks of
+    # tolerance, a fifth of a grace note's 60.
     for (on_a, len_a, _), (on_b, len_b, _) in zip(ours, theirs, strict=True):
         assert on_a == pytest.approx(on_b, abs=12 / 480)
         assert len_a == pytest.approx(len_b, abs=12 / 480)
