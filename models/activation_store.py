@@ -2,10 +2,15 @@
 
 Torch-free, so the GUI can hold, show and save activations without importing torch at start-up
 (torch alone costs ~2 s of the app's launch); `models.activations` does the capturing.
+
+A capture is per token: a character of ABC text (`kind` "chars"), or an event of a MIDI
+encoding (`kind` "events": `text` is the event text, `tokens` its events, and `settings` the
+encoding's plain-data settings, so a saved file can still be labelled and probed as music).
 """
 
 from __future__ import annotations
 
+import json
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +23,8 @@ PROBS = "probs"
 _TEXT_KEY = "__text__"
 _VOCAB_KEY = "__vocab__"
 _ARCH_KEY = "__arch__"
+_KIND_KEY = "__kind__"
+_SETTINGS_KEY = "__settings__"
 
 
 class CaptureCancelled(EngineError):
@@ -30,19 +37,27 @@ class ActivationsError(EngineError):
 
 @dataclass
 class Activations:
-    """Per-character states of one text. Arrays are float32, one row per character of `text`.
+    """Per-token states of one text. Arrays are float32, one row per token of `text` (per
+    character, or per event of an event text: see `tokens`).
 
     Names: `layer{k}.hidden` (T, H) for every layer k, `layer{k}.cell` (T, H) for LSTMs, and
-    `probs` (T, V): the distribution over `vocab` of the character after each position.
+    `probs` (T, V): the distribution over `vocab` of the token after each position.
     """
 
     text: str
     vocab: list[str]
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     arch: str = ""
+    kind: str = "chars"  # "chars" or "events", as the tokenizer that read the text
+    settings: dict = field(default_factory=dict)  # an event encoding's settings (plain data)
+
+    @property
+    def tokens(self) -> list[str]:
+        """The tokens the rows belong to: the characters, or the events (split at spaces)."""
+        return self.text.split() if self.kind == "events" else list(self.text)
 
     def __len__(self) -> int:
-        return len(self.text)
+        return len(self.text.split()) if self.kind == "events" else len(self.text)
 
     @property
     def layers(self) -> int:
@@ -56,11 +71,14 @@ class Activations:
         return self.arrays[key]
 
     def save_npz(self, path: str | Path) -> None:
-        """Arrays by name, plus the text, vocabulary and architecture as unicode arrays."""
+        """Arrays by name, plus the text, vocabulary, architecture, kind and settings (JSON)
+        as unicode arrays."""
         extra = {
             _TEXT_KEY: np.array(self.text),
             _VOCAB_KEY: np.array(self.vocab),
             _ARCH_KEY: np.array(self.arch),
+            _KIND_KEY: np.array(self.kind),
+            _SETTINGS_KEY: np.array(json.dumps(self.settings)),
         }
         np.savez_compressed(path, **self.arrays, **extra)
 
@@ -77,7 +95,15 @@ class Activations:
         text = str(arrays.pop(_TEXT_KEY))
         vocab = [str(v) for v in arrays.pop(_VOCAB_KEY)]
         arch = str(arrays.pop(_ARCH_KEY, np.array("")))
+        kind = str(arrays.pop(_KIND_KEY, np.array("chars")))  # files from before events
+        try:
+            settings = json.loads(str(arrays.pop(_SETTINGS_KEY, np.array("{}"))))
+        except ValueError:
+            raise ActivationsError(f"{path}: the encoding settings are not JSON") from None
+        if kind not in ("chars", "events") or not isinstance(settings, dict):
+            raise ActivationsError(f"{path}: unknown kind of activations ({kind!r})")
+        acts = cls(text=text, vocab=vocab, arrays=arrays, arch=arch, kind=kind, settings=settings)
         for key, arr in arrays.items():
-            if arr.ndim != 2 or arr.shape[0] != len(text):
+            if arr.ndim != 2 or arr.shape[0] != len(acts):
                 raise ActivationsError(f"{path}: array {key!r} does not match the text length")
-        return cls(text=text, vocab=vocab, arrays=arrays, arch=arch)
+        return acts

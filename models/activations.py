@@ -1,9 +1,12 @@
-"""Recording what a CharRNN computes over a text: every layer's hidden (and LSTM cell) state
-per character, and the next-character distribution at each position.
+"""Recording what a network computes over a text: every layer's hidden (and LSTM cell) state
+per token, and the next-token distribution at each position.
 
-The text is read as the model reads it when sampling: `<start>` first, then the characters.
-Row `i` of every array belongs to character `text[i]`: the state just after reading it, and
-`probs[i]` the model's distribution over the character that follows it.
+The text is read as the model reads it when sampling: `<start>` first, then the tokens (the
+characters of ABC text, or the events of an event text). Row `i` of every array belongs to token
+`i`: the state just after reading it, and `probs[i]` the model's distribution over the token
+that follows it. The reports' MIDI networks (`ReportNet`) are LSTMs after an input stage (a
+causal Conv1D for conv-lstm) and before a head (BatchNorm and Dense for lstm-dense): their
+LSTM layers are recorded the same way, and `probs` come from the network's own forward pass.
 
 Speed. torch's fused nn.RNN/LSTM/GRU return only the top layer's output sequence, and a per-step
 Python loop over `torch.lstm_cell` costs ~0.3 ms a step. So each layer runs as its own one-layer
@@ -23,9 +26,10 @@ import torch
 from torch import Tensor, nn
 
 from models.activation_store import PROBS, Activations, ActivationsError, CaptureCancelled
+from models.config import REPORT_ARCHS
 from models.errors import EngineError
 from models.networks import CharRNN
-from models.tokenizer import CharTokenizer
+from models.tokenizer import EventTokenizer, Tokenizer
 
 __all__ = ["PROBS", "Activations", "ActivationsError", "CaptureCancelled", "capture"]
 
@@ -35,9 +39,24 @@ _LAYER_MODULES = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 ProgressCallback = Callable[[float, str], None]
 
 
+def _recurrent_arch(model: nn.Module) -> str:
+    """rnn, lstm or gru: what the model's `rnn` module is (the reports' networks are LSTMs)."""
+    return "lstm" if model.cfg.arch in REPORT_ARCHS else model.cfg.arch
+
+
+def _rnn_inputs(model: nn.Module, ids: Tensor) -> Tensor:
+    """(1, T) ids -> (1, T, E): what the first recurrent layer reads."""
+    x = model.inputs(ids)
+    conv = getattr(model, "conv", None)
+    if conv is not None:  # conv-lstm: a causal convolution, zeros before the first input
+        pad = torch.zeros(1, conv.kernel_size[0] - 1, x.shape[-1], dtype=x.dtype, device=x.device)
+        x = conv(torch.cat([pad, x], dim=1).transpose(1, 2)).transpose(1, 2)
+    return x
+
+
 def _layer_module(model: CharRNN, layer: int, in_size: int) -> nn.Module:
     """A one-layer fused module holding layer `layer`'s weights (views, no copies)."""
-    arch, hidden = model.cfg.arch, model.cfg.hidden
+    arch, hidden = _recurrent_arch(model), model.cfg.hidden
     kwargs = {"nonlinearity": "tanh"} if arch == "rnn" else {}
     device = model.head.weight.device
     # Built on the meta device (no random init), then pointed at the model's own tensors.
@@ -82,7 +101,7 @@ def _cell_sequence(
 @torch.no_grad()
 def capture(
     model: CharRNN,
-    tokenizer: CharTokenizer,
+    tokenizer: Tokenizer,
     text: str,
     device: torch.device | str | None = None,
     progress: ProgressCallback | None = None,
@@ -91,10 +110,10 @@ def capture(
 ) -> Activations:
     """Run `text` through `model` (after `<start>`) and record its states and predictions.
 
-    `device` defaults to (and must be) the model's own device. Characters the vocabulary lacks
+    `device` defaults to (and must be) the model's own device. Tokens the vocabulary lacks
     are read as `<unk>` (or skipped, per the tokenizer's policy: then rows follow the kept
-    characters). Raises CaptureCancelled when `should_stop()` turns True (checked between layers
-    and during the cell recurrence).
+    tokens, and the returned text holds only those). Raises CaptureCancelled when
+    `should_stop()` turns True (checked between layers and during the cell recurrence).
 
     `threads`: torch CPU threads during the capture (None leaves torch's setting). One by
     default, as for sampling: the recurrence is 2,000 tiny matrix-vector products, and on the
@@ -107,7 +126,9 @@ def capture(
         )
     if tokenizer.unknown == "skip":
         known = set(tokenizer.vocab)
-        text = "".join(ch for ch in text if ch in known)
+        text = tokenizer.join(tok for tok in tokenizer.tokens(text) if tok in known)
+    elif isinstance(tokenizer, EventTokenizer):
+        text = tokenizer.join(tokenizer.tokens(text))  # one space after each event, always
     model_device = model.head.weight.device
     device = torch.device(device) if device is not None else model_device
     if device.type != model_device.type or device.index not in (None, model_device.index):
@@ -129,23 +150,33 @@ def capture(
         torch.set_num_threads(threads)
     try:
         ids = torch.as_tensor(tokenizer.encode(text, start=True), device=device)  # (T+1,)
-        x = model.inputs(ids.unsqueeze(0))  # (1, T+1, E)
+        x = _rnn_inputs(model, ids.unsqueeze(0))  # (1, T+1, E)
         for layer in range(cfg.layers):
             report(2 * layer, f"layer {layer}")
             module = _layer_module(model, layer, x.shape[-1])
             out, _ = module(x)  # (1, T+1, H); row 0 is the state after <start>
             arrays[f"layer{layer}.hidden"] = out[0, 1:].float().cpu().numpy()
-            if cfg.arch == "lstm":
+            if _recurrent_arch(model) == "lstm":
                 report(2 * layer + 1, f"layer {layer} cells")
                 cells = _cell_sequence(x[0], out[0], model, layer, should_stop)
                 arrays[f"layer{layer}.cell"] = cells[1:]
             x = out
         report(steps - 1, "predictions")
-        logits = model.head(x[0, 1:])  # (T, V)
+        if isinstance(model, CharRNN):
+            logits = model.head(x[0, 1:])  # (T, V)
+        else:  # the reports' heads (BatchNorm, Dense) run as the network runs them
+            logits = model(ids.unsqueeze(0))[0][0, 1:]
         arrays[PROBS] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
         if progress is not None:
             progress(1.0, "done")
     finally:
         model.train(was_training)
         torch.set_num_threads(threads_before)
-    return Activations(text=text, vocab=list(tokenizer.vocab), arrays=arrays, arch=cfg.arch)
+    return Activations(
+        text=text,
+        vocab=list(tokenizer.vocab),
+        arrays=arrays,
+        arch=cfg.arch,
+        kind=tokenizer.kind,
+        settings=dict(getattr(tokenizer, "settings", {})),
+    )

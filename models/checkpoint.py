@@ -45,14 +45,32 @@ class Checkpoint:
 
     def build_model(self, device: torch.device | str = "cpu") -> CharRNN:
         """The network with these weights, in eval mode, on `device`."""
+        where = self.path or "checkpoint"
+        try:
+            # Shapes first, on the meta device (no memory): a damaged configuration (hidden
+            # 100000) must not make the app allocate gigabytes its weights do not hold.
+            with torch.device("meta"):
+                skeleton = build_network(self.config.model, len(self.tokenizer))
+        except (RuntimeError, TypeError, ValueError, OverflowError) as exc:
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise CheckpointError(f"{where}: cannot build its network ({reason})") from None
+        for name, wanted in skeleton.state_dict().items():
+            found = self.state_dict.get(name)
+            if isinstance(found, torch.Tensor) and found.shape == wanted.shape:
+                continue
+            if isinstance(found, torch.Tensor):
+                found = f"is {tuple(found.shape)} in the file, {tuple(wanted.shape)} in the network"
+            else:
+                found = "is missing" if found is None else "is not a tensor"
+            raise CheckpointError(f"{where}: weights do not match its configuration ({name} {found})")
         model = build_network(self.config.model, len(self.tokenizer))
         try:
             model.load_state_dict(self.state_dict)
-        except RuntimeError as exc:
-            first = str(exc).strip().splitlines()
+        except (RuntimeError, TypeError, AttributeError) as exc:  # a value that is no tensor
+            first = str(exc).strip().splitlines() or [type(exc).__name__]
             detail = first[1].strip() if len(first) > 1 else first[0]
             raise CheckpointError(
-                f"{self.path or 'checkpoint'}: weights do not match its configuration ({detail})"
+                f"{where}: weights do not match its configuration ({detail})"
             ) from None
         return model.to(device).eval()
 
@@ -116,7 +134,9 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a Composition Workbench char-RNN checkpoint")
     version = raw.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise CheckpointError(f"{path}: damaged checkpoint (no format version)")
+    if version > FORMAT_VERSION:
         raise CheckpointError(
             f"{path}: checkpoint format {version!r} is newer than this version understands "
             f"({FORMAT_VERSION}); update Composition Workbench"

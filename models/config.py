@@ -165,8 +165,32 @@ class RunConfig:
 
 
 def _from_dict(cls: type, data: dict[str, Any]) -> Any:
-    names = {f.name for f in dataclasses.fields(cls)}
-    return cls(**{k: v for k, v in data.items() if k in names})
+    """`cls` from stored settings (unknown keys ignored); TypeError naming the setting when a
+    value is not of its default's type, so a damaged or hand-edited file fails here, in words,
+    rather than deep inside torch (`"hidden": []`)."""
+    if not isinstance(data, dict):
+        raise TypeError(f"{cls.__name__} settings must be an object, not {type(data).__name__}")
+    defaults = cls()
+    values = {}
+    for f in dataclasses.fields(cls):
+        if f.name in data:
+            _check_type(f.name, data[f.name], getattr(defaults, f.name))
+            values[f.name] = data[f.name]
+    return cls(**values)
+
+
+def _check_type(name: str, value: Any, default: Any) -> None:
+    kind = type(default)
+    if isinstance(value, bool) and kind is not bool:
+        ok = False  # JSON's true is no number
+    elif kind is float:
+        ok = isinstance(value, int | float)  # JSON writes 1.0 as 1 in hand-made files
+    else:
+        ok = isinstance(value, kind)
+    if not ok:
+        plain = isinstance(value, int | float | str | None)
+        shown = repr(value)[:40] if plain else f"a {type(value).__name__}"  # one short line
+        raise TypeError(f"setting {name!r} must be a {kind.__name__}, not {shown}")
 
 
 # What every reports-* recipe trains with: the reports' Keras fits (constant learning rate, no

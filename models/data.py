@@ -4,6 +4,7 @@
 - `LaneBatches`: truncated BPTT. `batch` lanes each read one tune at a time, T characters a step,
   taking the next tune from an endless seeded shuffle when theirs ends, so lane b of step k+1
   continues lane b of step k and the recurrent state is carried, except where a new tune begins.
+  Under torchrun each process builds its share of the lanes (`rows`) of the same global batch.
 - `WalkBatches`: the student reports' recipe: the training text in one fixed order, each batch
   `batch` consecutive windows of `seq_len` characters, the state starting from zero every batch.
 - `tune_batches`: whole tunes, length-sorted and padded, for evaluation from each tune's start.
@@ -69,15 +70,29 @@ class LaneBatches:
     Streamed, every lane holds a tune at every step; only each tune's last, padded chunk is
     short of real targets. An "epoch" is the nominal `ceil(chunks / batch)` steps, which deal
     about every tune once; the lanes run on across its end, state and all.
+
+    `rows` (training on several processes, models/distributed.py): build only these lanes of
+    the `batch`. Tunes are still dealt to all `batch` lanes exactly as above, so each process's
+    share is its lanes of the single process's batch: the shares hold disjoint tunes, together
+    cover every tune each epoch, keep every lane fed and reset where a tune starts, and resume
+    from a step like the whole does.
     """
 
     carries_state = True
 
-    def __init__(self, tunes: Sequence[np.ndarray], batch: int, seq_len: int, seed: int) -> None:
+    def __init__(
+        self,
+        tunes: Sequence[np.ndarray],
+        batch: int,
+        seq_len: int,
+        seed: int,
+        rows: range | None = None,
+    ) -> None:
         self.tunes = [t for t in tunes if len(t) >= 2]
         if not self.tunes:
             raise DataError("training data has no tunes")
         self.batch = batch
+        self.rows = _check_rows(rows, batch)
         self.seq_len = seq_len
         self.seed = seed
         self._chunks = [-(-(len(t) - 1) // seq_len) for t in self.tunes]
@@ -109,16 +124,17 @@ class LaneBatches:
         cursor = self._cursor_at(first)
         for step in range(first, (epoch + 1) * spe):
             cursor.advance(step)
-            inputs = np.zeros((self.batch, t), dtype=np.int64)
-            targets = np.full((self.batch, t), IGNORE, dtype=np.int64)
-            reset = np.zeros(self.batch, dtype=bool)
-            for b in range(self.batch):
+            lanes = len(self.rows)
+            inputs = np.zeros((lanes, t), dtype=np.int64)
+            targets = np.full((lanes, t), IGNORE, dtype=np.int64)
+            reset = np.zeros(lanes, dtype=bool)
+            for row, b in enumerate(self.rows):
                 i, chunk = cursor.tune[b], step - cursor.began[b]
                 piece = self.tunes[i][chunk * t : chunk * t + t + 1]
                 n = len(piece) - 1
-                inputs[b, :n] = piece[:-1]
-                targets[b, :n] = piece[1:]
-                reset[b] = chunk == 0
+                inputs[row, :n] = piece[:-1]
+                targets[row, :n] = piece[1:]
+                reset[row] = chunk == 0
             yield Batch(
                 torch.from_numpy(inputs),
                 torch.from_numpy(targets),
@@ -157,10 +173,19 @@ class WalkBatches:
     carries_state = False
     padding = 0.0  # every window is full
 
-    def __init__(self, tunes: Sequence[np.ndarray], batch: int, seq_len: int, seed: int) -> None:
+    def __init__(
+        self,
+        tunes: Sequence[np.ndarray],
+        batch: int,
+        seq_len: int,
+        seed: int,
+        rows: range | None = None,
+    ) -> None:
         # The reports shuffled once, at the split; the caller's tune order already is that.
         self.stream = torch.from_numpy(np.concatenate(list(tunes)))
         self.batch = batch
+        # Several processes: each takes these windows of every batch (see LaneBatches).
+        self.rows = _check_rows(rows, batch)
         self.seq_len = seq_len
         windows = (len(self.stream) - 1) // seq_len
         self.steps_per_epoch = windows // batch
@@ -174,16 +199,33 @@ class WalkBatches:
         t, b = self.seq_len, self.batch
         for k in range(start_step, self.steps_per_epoch):
             base = k * b * t
-            inputs = self.stream[base : base + b * t].view(b, t)
-            targets = self.stream[base + 1 : base + b * t + 1].view(b, t)
+            lo, hi = self.rows.start, self.rows.stop
+            inputs = self.stream[base : base + b * t].view(b, t)[lo:hi]
+            targets = self.stream[base + 1 : base + b * t + 1].view(b, t)[lo:hi]
             last = k == self.steps_per_epoch - 1
-            yield Batch(inputs, targets, torch.ones(b, dtype=torch.bool), last)
+            yield Batch(inputs, targets, torch.ones(hi - lo, dtype=torch.bool), last)
 
 
-def make_batches(kind: str, tunes: Sequence[np.ndarray], batch: int, seq_len: int, seed: int):
+def _check_rows(rows: range | None, batch: int) -> range:
+    if rows is None:
+        return range(batch)
+    if rows.step != 1 or not 0 <= rows.start < rows.stop <= batch:
+        raise ValueError(f"rows {rows} are not a contiguous share of a batch of {batch}")
+    return rows
+
+
+def make_batches(
+    kind: str,
+    tunes: Sequence[np.ndarray],
+    batch: int,
+    seq_len: int,
+    seed: int,
+    rows: range | None = None,
+):
+    """The training batches of `kind` ("lanes" or "walk"); `rows`: this process's share."""
     if kind == "walk":
-        return WalkBatches(tunes, batch, seq_len, seed)
-    return LaneBatches(tunes, batch, seq_len, seed)
+        return WalkBatches(tunes, batch, seq_len, seed, rows)
+    return LaneBatches(tunes, batch, seq_len, seed, rows)
 
 
 @dataclass

@@ -1,7 +1,9 @@
 """A run's metrics.jsonl: appending events while training, reading them back.
 
 Kept free of torch so the GUI can list runs and replay curves without importing it (start-up
-time), and so a torn last line from a crash never makes a run unreadable.
+time), and so a torn last line from a crash never makes a run unreadable. While the log is open
+it also holds RUN_DIR/running.json (`models.run_marker`), so other processes (the GUI's run
+history, a follower on a synced folder) can tell the run is being written now.
 """
 
 from __future__ import annotations
@@ -11,16 +13,21 @@ import math
 from pathlib import Path
 from typing import Any
 
+from models.run_marker import RunMarker
+
 Event = dict[str, Any]
 
 
 class MetricsLog:
-    """Appends events to RUN_DIR/metrics.jsonl, one line each, flushed per line."""
+    """Appends events to RUN_DIR/metrics.jsonl, one line each, flushed per line; marks the run
+    as running until closed. A distributed run opens it on its writing rank only."""
 
     def __init__(self, run_dir: Path | None) -> None:
         self.fh = None
+        self.marker: RunMarker | None = None
         if run_dir is not None:
             self.fh = open(run_dir / "metrics.jsonl", "a", encoding="utf-8", buffering=1)  # noqa: SIM115
+            self.marker = RunMarker(run_dir)
 
     def write(self, event: Event) -> Event:
         if self.fh is not None:
@@ -30,6 +37,9 @@ class MetricsLog:
         return event
 
     def close(self) -> None:
+        if self.marker is not None:
+            self.marker.close()
+            self.marker = None
         if self.fh is not None:
             self.fh.close()
             self.fh = None
@@ -42,12 +52,15 @@ def _finite_or_none(value: Any) -> Any:
 
 
 def read_metrics(path: str | Path) -> list[Event]:
-    """Events of a run's metrics.jsonl; a torn last line (crash mid-write) is skipped."""
+    """Events of a run's metrics.jsonl. A line that is no event is skipped: a torn last line
+    (crash mid-write), garbage, bytes that are not UTF-8, JSON that is not an object."""
     events = []
-    with open(path, encoding="utf-8") as fh:
+    with open(path, "rb") as fh:
         for line in fh:
             try:
-                events.append(json.loads(line))
-            except json.JSONDecodeError:
+                event = json.loads(line.decode("utf-8"))
+            except (ValueError, RecursionError):  # RecursionError: absurdly nested garbage
                 continue
+            if isinstance(event, dict):
+                events.append(event)
     return events

@@ -74,11 +74,18 @@ def _draw(logits: Tensor, gen: torch.Generator) -> Tensor:
 
 
 class _Texts(Sequence[str]):
-    """The texts so far, joined only when a constraint reads one (most steps need none)."""
+    """The texts so far, joined only when a constraint reads one (most steps need none).
 
-    def __init__(self, prompt: str, pieces: list[list[str]]) -> None:
+    Joined as the tokenizer joins its tokens: characters run together, events are each
+    followed by a space (so a constraint on an event model reads the same text it decodes).
+    """
+
+    def __init__(
+        self, prompt: str, pieces: list[list[str]], join: Callable[[list[str]], str]
+    ) -> None:
         self._prompt = prompt
         self._pieces = pieces
+        self._join = join
 
     def __len__(self) -> int:
         return len(self._pieces)
@@ -86,7 +93,7 @@ class _Texts(Sequence[str]):
     def __getitem__(self, i):  # type: ignore[override]
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
-        return self._prompt + "".join(self._pieces[i])
+        return self._prompt + self._join(self._pieces[i])
 
 
 @contextmanager
@@ -188,7 +195,7 @@ def _sample_batch(
         allowed[:, tokenizer.start_id] = float("-inf")
         allowed[:, tokenizer.unk_id] = float("-inf")
         if constraint is not None:
-            allowed = constraint(allowed, _Texts(prompt, pieces))
+            allowed = constraint(allowed, _Texts(prompt, pieces, tokenizer.join))
             # A row the constraint masked entirely has nothing left to say: end that tune.
             dead = torch.isinf(allowed).all(dim=-1)
             if bool(dead.any()):

@@ -8,6 +8,7 @@ trainer process forwards them through a queue. It writes a run directory as it g
     RUN_DIR/best.pt          the weights with the best validation loss so far
     RUN_DIR/last.pt          everything needed to resume exactly (written at each evaluation)
     RUN_DIR/samples/         a short sample at each evaluation (.abc, or .events.txt for MIDI)
+    RUN_DIR/running.json     who writes the run, while it trains (models/run_marker.py)
 
 It trains on texts: ABC tunes for a char model, or MIDI pieces as event texts (see
 models/tokenizer.py) for an event model, whose tokenizer the caller passes in. The metric names
@@ -17,6 +18,10 @@ start event's `unit` says which ("char" or "event").
 A run is deterministic for its seed on a given device unless it stops on the clock. Resuming
 from `last.pt` continues the data order, recurrent state, optimizer, learning-rate schedule and
 RNG where they were, so the loss curve is the one an uninterrupted run draws.
+
+Under torchrun the same loop runs in every process of a `World` (models/distributed.py): each
+trains its lanes of the global batch through DistributedDataParallel, the ranks agree each step
+on stopping and the clock and share validation, and rank 0 alone writes the run directory.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from models.checkpoint import Checkpoint, save_checkpoint
 from models.config import EVALS_PER_BUDGET, ModelConfig, RunConfig
 from models.data import IGNORE, Batch, make_batches, split_tunes
 from models.device import describe_device, resolve_device
+from models.distributed import Agreement, World
 from models.errors import CheckpointError, DataError
 from models.evaluate import evaluate
 from models.metrics_log import Event, MetricsLog, read_metrics
@@ -169,10 +175,12 @@ class Trainer:
         resume: Checkpoint | None = None,
         control: Control | None = None,
         tokenizer: Tokenizer | None = None,
+        world: World | None = None,
     ) -> None:
         """`tokenizer`: the vocabulary of a fresh run (an EventTokenizer fitted on the MIDI
         pieces); by default a CharTokenizer fitted on `train_texts`. A resumed run keeps its
-        own and a fine-tune extends its initial model's; either must be of the same kind."""
+        own and a fine-tune extends its initial model's; either must be of the same kind.
+        `world`: this process's place under torchrun (default: a single process)."""
         cfg.validate()
         if not train_texts:
             raise DataError("no training tunes")
@@ -181,7 +189,8 @@ class Trainer:
         self.cfg = cfg
         self.control = control or Control()
         self.run_dir = Path(run_dir) if run_dir is not None else None
-        self.device = resolve_device(cfg.train.device)
+        self.world = world or World()
+        self.device = self.world.place(resolve_device(cfg.train.device))
         t = cfg.train
         if t.threads:
             torch.set_num_threads(t.threads)
@@ -207,10 +216,22 @@ class Trainer:
         self.model.to(self.device)
         if resume is not None:
             self.model.load_state_dict(resume.state_dict)
+        # Several processes must train on the same data with the same vocabulary.
+        self.world.check_same("data", f"{self.fingerprint}/{len(self.tokenizer)}")
+        # What trains (DDP under torchrun); `self.model` is what evaluates, samples and saves.
+        self.net = self.world.wrap(self.model, self.device)
+        self.world.seed(t.seed)
 
         self.train_ids = [self.tokenizer.encode_tune(s) for s in train_texts]
         self.val_ids = [self.tokenizer.encode_tune(s) for s in val_texts]
-        self.batches = make_batches(t.batching, self.train_ids, t.batch_size, t.seq_len, t.seed)
+        self.batches = make_batches(
+            t.batching,
+            self.train_ids,
+            t.batch_size,
+            t.seq_len,
+            t.seed,
+            self.world.rows(t.batch_size),
+        )
         self.steps_per_epoch = self.batches.steps_per_epoch
         self.epoch_limit = t.epoch_limit()
         # 0: no epoch limit, the time budget ends the run.
@@ -240,6 +261,8 @@ class Trainer:
         self.state: State | None = None
         self.last_eval: Event | None = None
         self.resumed_from = 0
+        # Under torchrun: the stop and save requests every rank agreed on (see _agree).
+        self.agreed = Agreement()
         if resume is not None:
             self._restore(resume)
 
@@ -292,18 +315,34 @@ class Trainer:
         self.best_smooth = float(tr.get("best_smooth", self.best_val))
         self.next_eval_time = float(tr.get("next_eval_time", 0.0))
         self.schedule.scale = float(tr["lr_scale"])
-        self.state = _state_from_list(tr.get("state"), self.device)
-        torch.set_rng_state(tr["torch_rng"])
-        if self.device.type == "cuda" and tr.get("cuda_rng") is not None:
-            torch.cuda.set_rng_state(tr["cuda_rng"], self.device)
+        # The state of every lane of the global batch, whatever number of processes saved it.
+        lanes = self.world.my_lanes(tr.get("state"), self.cfg.train.batch_size)
+        self.state = _state_from_list(lanes, self.device)
+        # Each rank's own random stream when the same number of processes saved it; else rank 0
+        # continues the saved one and the others start streams of their own.
+        ranks = tr.get("ranks") or []
+        rng = ranks[self.world.rank] if len(ranks) == self.world.size else tr
+        torch.set_rng_state(rng["torch_rng"])
+        if self.device.type == "cuda" and rng.get("cuda_rng") is not None:
+            torch.cuda.set_rng_state(rng["cuda_rng"], self.device)
+        if len(ranks) != self.world.size:
+            self.world.seed(self.cfg.train.seed, self.step)
         if tr.get("scaler"):
             self.scaler.load_state_dict(tr["scaler"])
 
     # -- checkpoints and metrics -----------------------------------------------------------
 
     def checkpoint(self, with_trainer: bool) -> Checkpoint:
+        """The run as a checkpoint. Under torchrun every rank must call it (`with_trainer`
+        gathers the lanes' state and the ranks' RNG); rank 0's holds the whole."""
         trainer = None
         if with_trainer:
+            rng = {
+                "torch_rng": torch.get_rng_state(),
+                "cuda_rng": torch.cuda.get_rng_state(self.device)
+                if self.device.type == "cuda"
+                else None,
+            }
             trainer = {
                 "optimizer": self.optimizer.state_dict(),
                 "epoch": self.epoch,
@@ -315,14 +354,13 @@ class Trainer:
                 "best_smooth": self.best_smooth,
                 "next_eval_time": self.next_eval_time,
                 "lr_scale": self.schedule.scale,
-                "state": _state_to_list(self.state),
-                "torch_rng": torch.get_rng_state(),
-                "cuda_rng": torch.cuda.get_rng_state(self.device)
-                if self.device.type == "cuda"
-                else None,
+                "state": self.world.gather_lanes(_state_to_list(self.state)),
+                **rng,
                 "scaler": self.scaler.state_dict() if self.use_amp else {},
                 "fingerprint": self.fingerprint,
             }
+            if self.world.size > 1:
+                trainer["ranks"] = self.world.gather(rng)
         metrics = {"best_val_loss": self.best_val, "elapsed": self.elapsed}
         if self.last_eval:
             metrics.update(
@@ -341,8 +379,11 @@ class Trainer:
     def _save(self, name: str, with_trainer: bool) -> Event | None:
         if self.run_dir is None:
             return None
+        ckpt = self.checkpoint(with_trainer)
+        if not self.world.writer:
+            return None
         path = self.run_dir / name
-        save_checkpoint(path, self.checkpoint(with_trainer))
+        save_checkpoint(path, ckpt)
         return {"event": "checkpoint", "path": str(path), "step": self.step}
 
     def _write_config(self) -> None:
@@ -381,7 +422,9 @@ class Trainer:
         return self.step % every == 0
 
     def _evaluate(self) -> Event:
-        result = evaluate(self.model, self.val_ids, self.device)
+        # Under torchrun each rank reads its share of the tunes; all get the same result.
+        share = self.world.eval_share(self.val_ids)
+        result = self.world.combine(evaluate(self.model, share, self.device))
         t = self.cfg.train
         improved = result.loss_nats_per_char < self.best_val
         if improved:
@@ -410,7 +453,7 @@ class Trainer:
             "improved": improved,
             "elapsed": self.elapsed,
         }
-        if self.cfg.train.sample_chars:
+        if self.cfg.train.sample_chars and self.world.writer:
             event["sample"] = self._sample()
         self.last_eval = event
         return event
@@ -435,14 +478,16 @@ class Trainer:
         state = _reset_lanes(self.state, batch.reset.to(self.device))
         amp = torch.autocast("cuda", dtype=torch.float16) if self.use_amp else nullcontext()
         with amp:
-            logits, new_state = self.model(x, state)  # (B, T, V)
+            logits, new_state = self.net(x, state)  # (B, T, V)
             total = F.cross_entropy(
                 logits.float().reshape(-1, logits.shape[-1]),
                 y.reshape(-1),
                 ignore_index=IGNORE,
                 reduction="sum",
             )
-            loss = total / y.numel()
+            # Over the global batch's positions: DDP averages the ranks' gradients, so the
+            # world size brings their mean back to the gradient of one process's whole batch.
+            loss = total * self.world.size / (t.batch_size * y.shape[1])
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         if t.grad_clip > 0:
@@ -455,18 +500,15 @@ class Trainer:
             real = y != IGNORE
             n = int(real.sum())
             acc = float(((logits.argmax(-1) == y) & real).sum()) / max(n, 1)
-        self.epoch_real += n
-        self.epoch_positions += y.numel()
-        self.epoch_min_real = min(self.epoch_min_real, n / y.numel())
         # The loss reported is per real character, comparable with evaluation.
         return float(total.detach()) / max(n, 1), acc, n
 
     def run(self) -> Iterator[Event]:
         """Train until the epoch limit, the time budget, early stopping or a stop request."""
         t = self.cfg.train
-        if self.run_dir is not None:
+        if self.run_dir is not None and self.world.writer:
             self._write_config()
-        log = MetricsLog(self.run_dir)
+        log = MetricsLog(self.run_dir if self.world.writer else None)
         try:
             yield log.write(
                 {
@@ -483,6 +525,8 @@ class Trainer:
                     "train_tunes": len(self.train_ids),
                     "val_tunes": len(self.val_ids),
                     "chars_per_step": t.batch_size * t.seq_len,
+                    # Processes training together (torchrun); the batch above is all of theirs.
+                    "world_size": self.world.size,
                     # Share of the training positions that are padding, over an epoch.
                     "padding": float(self.batches.padding),
                 }
@@ -522,6 +566,14 @@ class Trainer:
                 clock = now
                 self.step += 1
                 self.epoch_step += 1
+                rate, positions = n_chars / max(now - t0, 1e-9), batch.targets.numel()
+                if self.world.size > 1:
+                    # The global batch's numbers (and every rank's requests and clock agreed).
+                    loss_sum, hits, n_chars, rate, positions = self._agree(
+                        loss * n_chars, acc * n_chars, n_chars, rate, positions
+                    )
+                    loss, acc = loss_sum / max(n_chars, 1), hits / max(n_chars, 1)
+                self._count_positions(n_chars, positions)
                 yield log.write(
                     {
                         "event": "step",
@@ -530,7 +582,7 @@ class Trainer:
                         "loss": loss,
                         "accuracy": acc,
                         "lr": self.optimizer.param_groups[0]["lr"],
-                        "chars_per_sec": n_chars / max(now - t0, 1e-9),
+                        "chars_per_sec": rate,
                         "elapsed": self.elapsed,
                     }
                 )
@@ -544,7 +596,7 @@ class Trainer:
                     yield from self._eval_and_save(log)
                     if stop is None and self.evals_since_best >= t.patience > 0:
                         stop = "early_stop"
-                elif self.control.save_now():
+                elif self._save_requested():
                     yield from self._emit(self._save("last.pt", True), log)
                 self._set_lr()
                 # Time spent evaluating and saving counts towards the budget too.
@@ -554,6 +606,8 @@ class Trainer:
                 if evaluated and stop is None:
                     # The budget ran out (or a stop came) during that evaluation: it and its
                     # last.pt are final, so end now rather than take a step and evaluate again.
+                    if self.world.size > 1:
+                        self._agree()
                     stop = self._stop_reason()
                 if stop:
                     return stop
@@ -590,9 +644,29 @@ class Trainer:
         for g in self.optimizer.param_groups:
             g["lr"] = lr
 
+    def _agree(self, *totals: float) -> list[float]:
+        """Under torchrun: one all-gather makes every rank decide alike at this step (any
+        rank's stop or save request, the slowest rank's clock); returns `totals` summed over
+        the ranks."""
+        self.agreed = self.world.agree(
+            self.control.stop(), self.control.save_now(), self.elapsed, totals
+        )
+        self.elapsed = self.agreed.elapsed
+        return self.agreed.totals
+
+    def _count_positions(self, n_real: float, positions: float) -> None:
+        self.epoch_real += int(n_real)
+        self.epoch_positions += int(positions)
+        self.epoch_min_real = min(self.epoch_min_real, n_real / max(positions, 1))
+
+    def _save_requested(self) -> bool:
+        return self.agreed.save if self.world.size > 1 else self.control.save_now()
+
     def _stop_reason(self) -> str | None:
         t = self.cfg.train
-        if self.control.stop():
+        # Under torchrun, the request every rank agreed on at this step (a signal that reaches
+        # one rank a moment after the others must not split their decisions).
+        if self.agreed.stop if self.world.size > 1 else self.control.stop():
             return "stopped"
         if t.time_budget > 0 and self.elapsed >= t.time_budget:
             return "time"

@@ -9,8 +9,10 @@ imported only by the subcommands that need it, so `workbench --help` answers at 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import dataclasses
+import io
 import json
 import shutil
 import signal
@@ -83,29 +85,25 @@ def _load_midi_texts(specs: Sequence[str], settings: dict, quiet: bool = False) 
 
 
 def _midi_settings(args: argparse.Namespace, ckpt: Any | None) -> dict:
-    """The encoding of MIDI data: the checkpoint's own when continuing one, else the options'."""
-    from workbench.midi_data import DEFAULT_ENCODING, make_settings
+    """The encoding of MIDI data: the checkpoint's own when continuing one, else the options'
+    (the GUI's training process chooses the same way: workbench.training_data)."""
+    from workbench.training_data import DataKindError, midi_settings
 
-    stored = getattr(ckpt.tokenizer, "settings", None) if ckpt is not None else None
-    if stored is not None:
-        if args.encoding is not None and args.encoding != stored.get("encoding"):
-            raise UsageError(
-                f"the checkpoint's events are {stored.get('encoding')}, not {args.encoding}: "
-                "a model keeps its encoding (drop --encoding)"
-            )
-        return stored
-    return make_settings(args.encoding or DEFAULT_ENCODING, velocities=args.velocities)
+    tokenizer = ckpt.tokenizer if ckpt is not None else None
+    try:
+        return midi_settings(args.encoding, args.velocities, tokenizer)
+    except DataKindError as exc:
+        raise UsageError(f"{exc} (drop --encoding)") from None
 
 
 def _check_data_kind(ckpt: Any | None, midi: bool, what: str) -> None:
     """A char model reads ABC, an event model MIDI: say so before loading anything."""
-    if ckpt is None:
-        return
-    events = ckpt.tokenizer.kind == "events"
-    if events != midi:
-        model = "a MIDI event model" if events else "a character (ABC) model"
-        data = "MIDI" if midi else "ABC text"
-        raise UsageError(f"{what} is {model}; it cannot read {data}")
+    from workbench.training_data import DataKindError, check_data_kind
+
+    try:
+        check_data_kind(ckpt.tokenizer if ckpt is not None else None, midi, what)
+    except DataKindError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _report_problems(problems: Sequence[Any]) -> None:
@@ -210,20 +208,27 @@ def cmd_train(args: argparse.Namespace) -> int:
                 (out / name).unlink(missing_ok=True)
             shutil.rmtree(out / "samples", ignore_errors=True)
 
+    from models.distributed import init_world
     from workbench.midi_data import data_is_midi
 
     midi = data_is_midi(args.data)
     _check_data_kind(resume or init, midi, "the checkpoint")
+    # Under torchrun: join the other processes (a world of one otherwise). Rank 0 reads the
+    # data first (and fills any cache) and alone reports on it.
+    world = init_world(cfg.train.device)
+    quiet = args.quiet or not world.writer
+    hush = contextlib.nullcontext() if world.writer else contextlib.redirect_stderr(io.StringIO())
     tokenizer = None
-    if midi:
-        from models.tokenizer import EventTokenizer
+    with world.writer_first(), hush:
+        if midi:
+            from models.tokenizer import EventTokenizer
 
-        settings = _midi_settings(args, resume or init)
-        texts = _load_midi_texts(args.data, settings, quiet=args.quiet)
-    else:
-        if args.encoding is not None or args.velocities:
-            raise UsageError("--encoding and --velocities are for MIDI data")
-        texts = _load_texts(args.data, quiet=args.quiet)
+            settings = _midi_settings(args, resume or init)
+            texts = _load_midi_texts(args.data, settings, quiet=quiet)
+        else:
+            if args.encoding is not None or args.velocities:
+                raise UsageError("--encoding and --velocities are for MIDI data")
+            texts = _load_texts(args.data, quiet=quiet)
     # Split by item: a tune, or a whole MIDI piece (never a window of one).
     train_texts, val_texts = split_texts(texts, cfg.train.val_fraction, cfg.train.seed)
     if midi:
@@ -231,14 +236,20 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     stop_requested = False
 
-    def on_sigint(signum: int, frame: Any) -> None:
+    def on_stop_signal(signum: int, frame: Any) -> None:
+        # Ctrl-C, or SIGTERM (torchrun passes on its own Ctrl-C, a cluster's scheduler sends it
+        # before the time limit): stop after this step with a resumable checkpoint. Only a
+        # second Ctrl-C aborts.
         nonlocal stop_requested
         if stop_requested:
-            raise KeyboardInterrupt
+            if signum == signal.SIGINT:
+                raise KeyboardInterrupt
+            return
         stop_requested = True
-        print("\nstopping after this step (Ctrl-C again to abort)...", file=sys.stderr)
+        if world.writer:
+            print("\nstopping after this step (Ctrl-C again to abort)...", file=sys.stderr)
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    previous = {sig: signal.signal(sig, on_stop_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         trainer = Trainer(
             cfg,
@@ -249,16 +260,32 @@ def cmd_train(args: argparse.Namespace) -> int:
             resume=resume,
             control=Control(stop=lambda: stop_requested),
             tokenizer=tokenizer,
+            world=world,
         )
         return _drive(trainer, args)
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        world.close()
 
 
 def _drive(trainer: Any, args: argparse.Namespace) -> int:
     """Run the trainer, printing progress lines (or JSON events with --json)."""
     last_print = 0.0
     unit = trainer.tokenizer.unit
+    world = trainer.world
+    if not world.writer:
+        # Under torchrun rank 0 prints the progress; the others say only where they ended and
+        # the best validation loss they agreed on, which shows that all ranks went together.
+        for event in trainer.run():
+            if event["event"] == "end":
+                print(
+                    f"process {world.rank} of {world.size}: ended ({event['reason']}) at step "
+                    f"{event['step']}; best validation loss {event['best_val_loss']:.6f}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+        return 0
     for event in trainer.run():
         kind = event["event"]
         if args.json:
@@ -396,6 +423,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     ckpt = load_checkpoint(ckpt_path)
     if ckpt.tokenizer.kind == "events":
         return _generate_events(args, ckpt)
+    if args.seconds is not None:
+        raise UsageError(f"{ckpt_path} is a character (ABC) model: --seconds is for MIDI models")
     if args.prompt_midi is not None:
         raise UsageError(
             f"{ckpt_path} is a character (ABC) model: --prompt-midi is for MIDI models"
@@ -485,12 +514,37 @@ def _generate_events(args: argparse.Namespace, ckpt: Any) -> int:
                 f"the prompt has {len(unknown)} event(s) the model never saw (read as <unk>): "
                 + " ".join(sorted(unknown)[:10])
             )
-    params = _sampling_params(args, args.events if args.events is not None else args.max_chars)
+    length = args.events if args.events is not None else args.max_chars
+    limit = None
+    if args.seconds is not None:
+        from workbench.midi_data.length import SecondsLimit, events_cap
+
+        try:
+            limit = SecondsLimit(tok, args.seconds)
+        except ValueError as exc:
+            raise UsageError(f"--seconds: {exc}") from None
+        # The length decides; the event cap (--events, else a generous one) only guards.
+        length = args.events if args.events is not None else events_cap(args.seconds)
+    params = _sampling_params(args, length)
     device = resolve_device(args.device)
     model = ckpt.build_model(device)
     t0 = time.perf_counter()
-    pieces = sample(model, tok, prompt, args.num, params, device=device)
+    pieces = sample(model, tok, prompt, args.num, params, constraint=limit, device=device)
     seconds = time.perf_counter() - t0
+    if limit is not None:
+        from workbench.midi_data.length import rendered_seconds, trim_to_seconds
+
+        pieces = [trim_to_seconds(tok.settings, text, args.seconds) for text in pieces]
+        short = [
+            i
+            for i, text in enumerate(pieces, 1)
+            if rendered_seconds(tok.settings, text) < args.seconds
+        ]
+        if short:
+            _warn(
+                f"{len(short)} piece(s) stopped at the cap of {length:,} events before "
+                f"{args.seconds:g} s (raise --events): " + ", ".join(map(str, short[:10]))
+            )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     width = max(3, len(str(args.num)))
@@ -686,26 +740,62 @@ def cmd_activations(args: argparse.Namespace) -> int:
     from models.errors import DataError
     from workbench.corpus import load
 
-    result = load([args.file])
-    tunes = result.tunes
-    if not tunes:
-        reason = f" ({result.problems[0]})" if result.problems else ""
-        raise DataError(f"{args.file}: no tune to read{reason}")
-    if not 1 <= args.tune <= len(tunes):
-        raise DataError(f"{args.file}: --tune {args.tune} is out of range (1 to {len(tunes)})")
-    text = tunes[args.tune - 1].text
     ckpt = load_checkpoint(args.checkpoint)
-    if ckpt.tokenizer.kind != "chars":
-        raise UsageError(f"{args.checkpoint}: activations of MIDI event models are not built yet")
+    events = ckpt.tokenizer.kind == "events"
+    suffix = Path(args.file).suffix.lower()
+    # An event model reads a MIDI file or an event text (.events.txt); a char model ABC text.
+    midi = suffix in (".mid", ".midi", ".kar") or (events and suffix != ".abc")
+    _check_data_kind(ckpt, midi, args.checkpoint)
+    if events:
+        from workbench.neurons.piece_input import events_from_file
+
+        if args.tune != 1:
+            raise UsageError("--tune picks a tune of an ABC file; an event model reads one piece")
+        text = events_from_file(args.file, ckpt.tokenizer.settings)
+    else:
+        result = load([args.file])
+        tunes = result.tunes
+        if not tunes:
+            reason = f" ({result.problems[0]})" if result.problems else ""
+            raise DataError(f"{args.file}: no tune to read{reason}")
+        if not 1 <= args.tune <= len(tunes):
+            raise DataError(f"{args.file}: --tune {args.tune} is out of range (1 to {len(tunes)})")
+        text = tunes[args.tune - 1].text
     device = resolve_device(args.device)
     unknown = ckpt.tokenizer.unknown_chars([text])
     if unknown:
-        _warn("characters the model never saw count as <unk>: " + " ".join(map(repr, unknown)))
+        noun = ckpt.tokenizer.noun
+        shown = " ".join(map(repr, sorted(unknown)))
+        _warn(f"{noun}s the model never saw count as <unk>: {shown}")
     acts = capture(ckpt.build_model(device), ckpt.tokenizer, text, device=device)
     acts.save_npz(args.out)
     shapes = ", ".join(f"{k} {v.shape[0]}x{v.shape[1]}" for k, v in acts.arrays.items())
-    print(f"wrote {args.out}: {len(text)} characters; {shapes}")
+    print(f"wrote {args.out}: {len(acts)} {ckpt.tokenizer.unit}s; {shapes}")
+    if args.probes:
+        _print_probes(acts, args.probes)
     return 0
+
+
+def _print_probes(acts: Any, top: int) -> None:
+    """For each built-in probe of the capture's kind, the units that track it best."""
+    import numpy as np
+
+    from workbench.neurons.probes import ProbeError
+    from workbench.neurons.reading import reading_for
+
+    reading = reading_for(acts)
+    keys = acts.state_keys()
+    matrix = np.concatenate([acts[k] for k in keys], axis=1)
+    names = [f"{k} #{u}" for k in keys for u in range(acts[k].shape[1])]
+    for name, probe in reading.probes.items():
+        try:
+            ranking = reading.rank(name, matrix)
+        except ProbeError as exc:
+            print(f"{probe.label}: {exc}")
+            continue
+        symbol = "d" if ranking.method == "cohen_d" else "r"
+        best = ", ".join(f"{names[u]} {symbol}={score:+.2f}" for u, score in ranking.top(top))
+        print(f"{probe.label}: {best}")
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
@@ -875,6 +965,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--events", type=int, metavar="N", help="MIDI models: events to generate (default 2000)"
     )
     gen.add_argument(
+        "--seconds",
+        type=float,
+        metavar="S",
+        help="MIDI models: end each piece when it plays for S seconds (no earlier end; "
+        "--events, if given, still caps the events)",
+    )
+    gen.add_argument(
         "--argmax", action="store_true", help="always the most likely token (the reports' mode)"
     )
     gen.add_argument(
@@ -961,16 +1058,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     a = sub.add_parser(
         "activations",
-        help="record a checkpoint's neuron activations over a tune",
+        help="record a checkpoint's neuron activations over a tune or MIDI piece",
         description="Run one tune of FILE (an .abc or <start>/<end> .txt file) through CKPT "
         "and save every layer's hidden (and LSTM cell) state per character, the "
         "next-character probabilities, the text and the vocabulary to an .npz file "
-        "(arrays layer0.hidden, layer0.cell, ..., probs; numpy.load(allow_pickle=False)).",
+        "(arrays layer0.hidden, layer0.cell, ..., probs; numpy.load(allow_pickle=False)). "
+        "For a MIDI event model FILE is a MIDI file, encoded with the checkpoint's own "
+        "settings, or a generated piece's .events.txt; rows are events, and the file also "
+        "holds the encoding's settings.",
     )
     a.add_argument("checkpoint", metavar="CKPT")
     a.add_argument("file", metavar="FILE")
     a.add_argument("--out", required=True, metavar="NPZ")
     a.add_argument("--tune", type=int, default=1, metavar="N", help="which tune of FILE (from 1)")
+    a.add_argument(
+        "--probes",
+        type=int,
+        nargs="?",
+        const=5,
+        default=0,
+        metavar="N",
+        help="also print the N units (default 5) that track each built-in probe best "
+        "(for event models: on a beat, position in the bar, chord, pitch height, rest)",
+    )
     a.add_argument("--device", default="cpu")
     a.set_defaults(func=cmd_activations)
 

@@ -15,7 +15,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from workbench.notation.prompt import prepare_prompt
 from workbench.notation.tune_info import TuneInfo, parses_in_music21, tune_info
@@ -157,16 +157,23 @@ def list_models(runs_root: Path | None, default: Path | None = None) -> list[Mod
 
 
 def describe_checkpoint(ckpt: Checkpoint) -> str:
-    """Architecture, size, vocabulary and validation loss (when known) in one line."""
+    """Architecture, size, vocabulary and validation loss (when known) in one line; an event
+    model's says its encoding and unit (`vocabulary 63 REMI events`, `nats/event`)."""
     m = ckpt.config.model
     params = sum(int(t.numel()) for t in ckpt.state_dict.values())
-    text = (
-        f"{m.arch.upper()} {m.layers}x{m.hidden}, {_count(params)} parameters, "
-        f"vocabulary {len(ckpt.tokenizer)}, step {ckpt.step}"
-    )
+    tok = ckpt.tokenizer
+    vocabulary = f"vocabulary {len(tok)}"
+    if tok.kind == "events":
+        from workbench.midi_data import describe
+
+        vocabulary += f" {describe(tok.settings)} events"
+    text = f"{m.arch.upper()} {m.layers}x{m.hidden}, {_count(params)} parameters, {vocabulary}"
+    text += f", step {ckpt.step}"
     loss = ckpt.metrics.get("best_val_loss") or ckpt.metrics.get("val_loss")
     if isinstance(loss, int | float):
         text += f", val loss {loss:.3f}"
+        if tok.kind == "events":
+            text += " nats/event"
     return text
 
 
@@ -189,6 +196,8 @@ def parse_problem(text: str) -> str:
 @dataclass
 class GeneratedTune:
     """One sampled tune and how it was made, as the results list keeps it."""
+
+    kind: ClassVar[str] = "chars"  # what the results list, playback and export follow
 
     text: str
     prompt: str = ""
@@ -235,6 +244,149 @@ def with_title(text: str, title: str) -> str:
     return "\n".join([*lines[:at], f"T:{title}", *lines[at:]])
 
 
+@dataclass
+class GeneratedPiece:
+    """One sampled piece of a MIDI event model: its events, their MIDI, and how it was made.
+
+    The same bookkeeping as :class:`GeneratedTune` (kept, saved, checked), so the results list
+    holds both; what it shows and plays follows `kind`. `midi` is empty when the events do not
+    decode to music (`decode_error` says why).
+    """
+
+    kind: ClassVar[str] = "events"
+
+    text: str  # the events, the prompt's included, as the event tokenizer writes them
+    settings: dict[str, Any] = field(default_factory=dict)  # the model's encoding
+    midi: bytes = b""
+    notes: int = 0
+    seconds: float = 0.0
+    bars: int = 0
+    meter: str = ""
+    decode_error: str = ""
+    prompt: str = ""
+    seed: int | None = None
+    index: int = 0
+    temperature: float = 1.0
+    model: str = ""
+    kept: bool = False
+    saved_to: str = ""
+    # music21's verdict on the MIDI: None until checked, then "" (reads it) or the reason.
+    parse_error: str | None = None
+    key: str = ""  # music21's estimate, once checked
+    uid: int = field(default_factory=lambda: next(_ids))
+
+    @classmethod
+    def make(cls, text: str, settings: dict[str, Any], **fields: Any) -> GeneratedPiece:
+        """Render `text` (events) to MIDI with the model's encoding `settings`."""
+        from workbench.midi_data import DecodeError, midi_bytes, render
+
+        piece = cls(text=text, settings=settings, **fields)
+        try:
+            rendered = render(settings, text)
+        except DecodeError as exc:
+            piece.decode_error = str(exc)
+            return piece
+        piece.notes, piece.seconds = rendered.notes, rendered.seconds
+        piece.bars, piece.meter = _bars_and_meter(rendered.score)
+        if rendered.notes:
+            piece.midi = midi_bytes(rendered)
+        else:
+            piece.decode_error = "the events hold no notes"
+        return piece
+
+    @property
+    def title(self) -> str:
+        return f"Piece (seed {self.seed}, #{self.index + 1})"
+
+    @property
+    def events(self) -> int:
+        """How many events it has, the prompt's included."""
+        return len(self.text.split())
+
+    @property
+    def export_text(self) -> str:
+        return self.text
+
+
+def _bars_and_meter(score: Any) -> tuple[int, str]:
+    """Bars (by the first time signature, 4/4 without one) and the meter (`""`: none given)."""
+    tpq = score.ticks_per_quarter
+    signatures = score.time_signatures
+    num, den = (signatures[0].numerator, signatures[0].denominator) if len(signatures) else (4, 4)
+    per_bar = max(1, round(tpq * 4 * num / den))
+    end = score.end() if score.note_num() else 0
+    bars = -(-int(end) // per_bar)
+    return bars, f"{num}/{den}" if len(signatures) else ""
+
+
+def piece_tune(settings: dict[str, Any], text: str, title: str = "") -> Any:
+    """The notes of an event text (complete or still streaming), in seconds, as a playback
+    `Tune` for the piano roll; no notes when the events do not decode (yet)."""
+    from workbench.midi_data import DecodeError, render
+    from workbench.playback.events import NoteEvent, Tune
+
+    try:
+        rendered = render(settings, text)
+    except DecodeError:
+        return Tune([], title=title)
+    timed = rendered.score.to("second")
+    notes = [
+        NoteEvent(float(n.time), float(n.time + n.duration), int(n.pitch), int(n.velocity) or 1)
+        for track in timed.tracks
+        for n in track.notes
+    ]
+    return Tune(notes, title=title)
+
+
+@dataclass(frozen=True)
+class PieceCheck:
+    """music21's reading of a generated piece's MIDI: "" or why it failed, and its key."""
+
+    error: str
+    key: str = ""
+
+
+def check_piece(midi: bytes) -> PieceCheck:
+    """Whether music21 reads the MIDI (as a MusicXML export will), and the key it hears
+    (slow: ~10-100 ms; worker thread only)."""
+    if not midi:
+        return PieceCheck("no MIDI: the events hold no notes")
+    try:
+        score = _music21_score(midi)
+        key = score.analyze("key")
+    except Exception as exc:  # music21 fails in many ways on odd input
+        return PieceCheck(f"music21 cannot read it ({_first_line(exc)})")
+    return PieceCheck("", f"{key.tonic.name} {key.mode}")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _music21_score(midi: bytes) -> Any:
+    from music21 import converter
+
+    return converter.parse(midi, format="midi")
+
+
+def piece_musicxml_bytes(piece: GeneratedPiece) -> bytes:
+    """The piece as MusicXML: its MIDI read (and quantised) by music21, titled as listed."""
+    from music21 import metadata
+
+    from workbench.notation.convert import ConversionError, score_to_musicxml_bytes
+
+    if not piece.midi:
+        raise ConversionError(piece.decode_error or "the piece has no notes")
+    try:
+        score = _music21_score(piece.midi)
+    except Exception as exc:  # music21 fails in many ways on odd input
+        raise ConversionError(f"music21 cannot read its MIDI ({_first_line(exc)})") from None
+    score.metadata = score.metadata or metadata.Metadata()
+    score.metadata.title = piece.title
+    return score_to_musicxml_bytes(score)
+
+
 # -- export ----------------------------------------------------------------------------------
 
 
@@ -262,8 +414,17 @@ def wav_export_available() -> bool:
     return importlib.util.find_spec("workbench.playback.wav") is not None
 
 
-def export_choices() -> tuple[ExportFormatChoice, ...]:
-    return EXPORT_CHOICES + ((WAV_CHOICE,) if wav_export_available() else ())
+#: The formats a generated MIDI piece exports to (it has no ABC).
+PIECE_FORMATS = ("mid", "musicxml", "wav")
+
+
+def export_choices(kinds: set[str] | None = None) -> tuple[ExportFormatChoice, ...]:
+    """The export formats: all of them, or those that suit a list holding items of `kinds`
+    ("chars" tunes, "events" pieces)."""
+    choices = EXPORT_CHOICES + ((WAV_CHOICE,) if wav_export_available() else ())
+    if kinds is None or "chars" in kinds or not kinds:
+        return choices
+    return tuple(c for c in choices if c.fmt in PIECE_FORMATS)
 
 
 @dataclass
@@ -276,13 +437,14 @@ class ExportSummary:
     problems: list[str] = field(default_factory=list)
     tunes: int = 0
     per_tune: list[Path | None] = field(default_factory=list)  # each tune's file; None: failed
+    noun: str = "tunes"  # what was exported: "tunes", "pieces", "tunes and pieces"
 
     def text(self) -> str:
         files = len(self.written)
         done = self.tunes - len(self.problems)
         where = self.written[0] if files == 1 else self.destination
         plural = "s" if files != 1 else ""
-        head = f"Exported {done} of {self.tunes} tunes ({files} file{plural}) to {where}"
+        head = f"Exported {done} of {self.tunes} {self.noun} ({files} file{plural}) to {where}"
         if not self.problems:
             return head
         return head + "\nFailed:\n" + "\n".join(f"  {p}" for p in self.problems)
@@ -345,3 +507,179 @@ def _export_wav(texts: list[str], folder: Path, names: list[str]) -> list[Path |
         else:
             out.append(path)
     return out
+
+
+# -- export of lists that hold MIDI pieces ---------------------------------------------------
+
+Generated = GeneratedTune | GeneratedPiece
+
+
+def result_export_names(items: list[Generated], fmt: str) -> list[str]:
+    """The file names a folder export of `items` writes: from titles, unique in the batch.
+
+    Tunes alone are named exactly as :func:`export_names` names them.
+    """
+    if all(item.kind == "chars" for item in items):
+        return export_names([t.export_text for t in items], fmt)
+    from workbench.notation.convert import safe_stem, tune_title
+
+    suffix = next(c.suffix for c in (*EXPORT_CHOICES, WAV_CHOICE) if c.fmt == fmt)
+    width = max(3, len(str(len(items))))
+    taken: set[str] = set()
+    names = []
+    for i, item in enumerate(items, 1):
+        title = item.title if item.kind == "events" else tune_title(item.export_text)
+        stem = safe_stem(title, f"{'piece' if item.kind == 'events' else 'tune'}_{i:0{width}d}")
+        name, n = stem, 2
+        while name.lower() in taken:
+            name, n = f"{stem}-{n}", n + 1
+        taken.add(name.lower())
+        names.append(name + suffix)
+    return names
+
+
+def export_pieces(
+    pieces: list[GeneratedPiece], folder: Path, fmt: str, names: list[str]
+) -> list[Path | str]:
+    """Each piece written as `fmt` ("mid", "musicxml", "wav") to FOLDER/NAME: its file, or a
+    problem string naming it (slow for MusicXML and WAV: call it off the GUI thread)."""
+    from workbench.atomic_files import write_bytes_atomically
+    from workbench.notation.convert import ConversionError
+
+    folder.mkdir(parents=True, exist_ok=True)
+    out: list[Path | str] = []
+    for piece, name in zip(pieces, names, strict=True):
+        path = folder / name
+        try:
+            if fmt not in PIECE_FORMATS:
+                raise ConversionError("a MIDI piece has no ABC: export it as MIDI or MusicXML")
+            if not piece.midi:
+                raise ConversionError(piece.decode_error or "the piece has no notes")
+            if fmt == "mid":
+                write_bytes_atomically(path, piece.midi)
+            elif fmt == "musicxml":
+                write_bytes_atomically(path, piece_musicxml_bytes(piece))
+            else:
+                _piece_wav(piece, folder, name)
+        except ConversionError as error:
+            out.append(f"{piece.title}: {error}")
+        except OSError as error:
+            out.append(f"{piece.title}: {path}: {error.strerror or error}")
+        else:
+            out.append(path)
+    return out
+
+
+def _piece_wav(piece: GeneratedPiece, folder: Path, name: str) -> None:
+    from workbench.notation.convert import ConversionError
+    from workbench.playback.events import PlaybackError
+    from workbench.playback.synth import SynthUnavailable
+    from workbench.playback.wav import render_wav
+
+    # Rendered beside the target and renamed, so a failure leaves no half-written file.
+    partial = folder / f".{name}.part"
+    try:
+        render_wav(piece.midi, partial)
+        os.replace(partial, folder / name)
+    except (PlaybackError, SynthUnavailable) as error:
+        partial.unlink(missing_ok=True)
+        raise ConversionError(str(error)) from None
+
+
+def export_results(
+    items: list[Generated], destination: Path, fmt: str, names: list[str] | None = None
+) -> ExportSummary:
+    """Export a results list's tunes and pieces, each the way its kind exports, in order.
+
+    Tunes alone go exactly through :func:`export_generated`. With pieces, a folder export
+    writes `names` (default :func:`result_export_names`); an ABC format gives each piece a
+    problem, since a piece has no ABC.
+    """
+    kinds = {item.kind for item in items}
+    if kinds <= {"chars"}:
+        return export_generated([t.export_text for t in items], destination, fmt, names)
+    destination = Path(destination)
+    summary = ExportSummary(
+        fmt=fmt,
+        destination=destination,
+        tunes=len(items),
+        noun="pieces" if kinds == {"events"} else "tunes and pieces",
+    )
+    tunes = [i for i, item in enumerate(items) if item.kind == "chars"]
+    pieces = [i for i, item in enumerate(items) if item.kind == "events"]
+    entries: dict[int, Path | str] = {}
+    if fmt == "tunebook":
+        if tunes:
+            part = export_generated([items[i].export_text for i in tunes], destination, fmt)
+            entries.update(zip(tunes, _entries(part), strict=True))
+        for i in pieces:
+            entries[i] = f"{items[i].title}: a MIDI piece has no ABC to put in a tunebook"
+    else:
+        names = names or result_export_names(items, fmt)
+        if tunes:
+            part = export_generated(
+                [items[i].export_text for i in tunes],
+                destination,
+                fmt,
+                [names[i] for i in tunes],
+            )
+            entries.update(zip(tunes, _entries(part), strict=True))
+        written = export_pieces(
+            [items[i] for i in pieces],  # type: ignore[misc]
+            destination,
+            fmt,
+            [names[i] for i in pieces],
+        )
+        entries.update(zip(pieces, written, strict=True))
+    for i in range(len(items)):
+        entry = entries[i]
+        if isinstance(entry, Path):
+            if entry not in summary.written:
+                summary.written.append(entry)
+            summary.per_tune.append(entry)
+        else:
+            summary.problems.append(str(entry))
+            summary.per_tune.append(None)
+    return summary
+
+
+def _entries(summary: ExportSummary) -> list[Path | str]:
+    """Each tune's file (or its problem) of an export_generated summary, in order."""
+    problems = iter(summary.problems)
+    return [path if path is not None else next(problems) for path in summary.per_tune]
+
+
+# -- prompts of event models -----------------------------------------------------------------
+
+
+def event_prompt(
+    settings: dict[str, Any],
+    events: int,
+    *,
+    piece: Any = None,
+    data_settings: dict[str, Any] | None = None,
+    path: str | os.PathLike[str] | None = None,
+) -> tuple[str, str]:
+    """An event model's prompt and what it is in words: the first `events` events of a loaded
+    `piece` (a `midi_data.Piece` read with `data_settings`) or of the MIDI file `path`,
+    encoded with the model's `settings`; neither gives the empty prompt.
+
+    DataError naming the file when it cannot be used (slow for the notes-and-chords encoding
+    of a file not read before: call it off the GUI thread).
+    """
+    from models.errors import DataError
+    from workbench.midi_data import MidiFileProblem, prompt_from_midi, prompt_from_piece
+
+    try:
+        if piece is not None:
+            what = piece.name
+            text = prompt_from_piece(settings, piece, data_settings or {}, events)
+        elif path is not None:
+            what = Path(path).name
+            text = prompt_from_midi(settings, path, events)
+        else:
+            return "", "no prompt: the model begins a piece of its own"
+    except MidiFileProblem as exc:
+        raise DataError(f"{piece.source if piece is not None else path}: {exc}") from None
+    count = len(text.split())
+    return text, f"the first {count} event{'s' if count != 1 else ''} of {what}"

@@ -2,11 +2,14 @@
 
 A run is a directory with `config.json` and `metrics.jsonl` (written by `models.train`);
 runs are compared by reading these, so a restarted app shows every past run and its curves.
+A run that some process is writing now (this app, the CLI, a synced cluster job) says so in its
+running.json (`models.run_marker`): `RunInfo.running`.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,7 @@ import numpy as np
 import platformdirs
 
 from models.metrics_log import read_metrics
+from models.run_marker import run_liveness
 
 
 def default_runs_root() -> Path:
@@ -31,16 +35,17 @@ class RunInfo:
     steps: int = 0
     status: str = "unknown"  # running/finished reason, or "incomplete"
     modified: float = 0.0
+    running: bool = False  # an incomplete run that a live process is writing now
 
     @property
     def name(self) -> str:
         return self.path.name
 
     def summary(self) -> str:
-        m = self.config.get("model", {})
-        t = self.config.get("train", {})
+        # A hand-edited or damaged config.json may hold anything: what is not a section is none.
+        m, t = (s if isinstance(s := self.config.get(k), dict) else {} for k in ("model", "train"))
         return (
-            f"{m.get('arch', '?').upper()} {m.get('layers', '?')}x{m.get('hidden', '?')}, "
+            f"{str(m.get('arch', '?')).upper()} {m.get('layers', '?')}x{m.get('hidden', '?')}, "
             f"{t.get('optimizer', '?')} lr {t.get('lr', '?')}, batch {t.get('batch_size', '?')}"
             f" x {t.get('seq_len', '?')}, dropout {m.get('dropout', '?')}"
         )
@@ -60,6 +65,7 @@ class Curves:
     eval_epoch: np.ndarray = field(default_factory=lambda: np.zeros(0))
     val_loss: np.ndarray = field(default_factory=lambda: np.zeros(0))
     val_accuracy: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    unit: str = "char"  # what one token is: "char", or "event" for a MIDI model
 
 
 def read_run(path: str | Path) -> RunInfo | None:
@@ -67,7 +73,9 @@ def read_run(path: str | Path) -> RunInfo | None:
     path = Path(path)
     try:
         config = json.loads((path / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not isinstance(config, dict):
         return None
     info = RunInfo(path=path, config=config)
     metrics = path / "metrics.jsonl"
@@ -80,18 +88,38 @@ def read_run(path: str | Path) -> RunInfo | None:
     for event in events:
         kind = event.get("event")
         if kind == "step":
-            info.steps = max(info.steps, int(event.get("step", 0)))
+            info.steps = max(info.steps, int(_number(event.get("step")) or 0))
         elif kind == "eval":
-            loss = event.get("val_loss")
+            # Damaged or hand-edited lines may hold anything: only numbers count.
+            loss = _number(event.get("val_loss"))
             if loss is not None and (info.best_val_loss is None or loss < info.best_val_loss):
                 info.best_val_loss = loss
-                info.best_val_accuracy = event.get("val_accuracy")
+                info.best_val_accuracy = _number(event.get("val_accuracy"))
         elif kind == "start":
             status = "incomplete"
         elif kind == "end":
             status = str(event.get("reason", "finished"))
     info.status = status
+    info.running = is_running(info)
     return info
+
+
+def _number(value: Any) -> float | None:
+    """`value` as a finite float if it is a JSON number (not a bool), else None."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        return None
+    return number if math.isfinite(number) else None
+
+
+def is_running(info: RunInfo) -> bool:
+    """Whether a process is writing this run now: it has not logged its end, and its
+    running.json names a live process (or, synced from elsewhere, a fresh heartbeat). Not
+    cached by callers: a killed trainer changes no file of its run."""
+    return info.status == "incomplete" and run_liveness(info.path).running
 
 
 def list_runs(root: str | Path) -> list[RunInfo]:
@@ -108,15 +136,21 @@ def read_curves(path: str | Path) -> Curves:
     steps keep their latest values)."""
     steps: dict[int, dict[str, Any]] = {}
     evals: dict[int, dict[str, Any]] = {}
+    unit = "char"
     for event in read_metrics(Path(path) / "metrics.jsonl"):
         kind = event.get("event")
-        if kind == "step":
-            steps[int(event["step"])] = event
+        if kind == "start":
+            unit = str(event.get("unit", unit))
+        elif (step := _number(event.get("step"))) is None:
+            continue  # a damaged line: no step to plot it at
+        elif kind == "step":
+            steps[int(step)] = event
         elif kind == "eval" and event.get("val_loss") is not None:
-            evals[int(event["step"])] = event
+            evals[int(step)] = event
 
     def col(rows: dict[int, dict[str, Any]], key: str) -> np.ndarray:
-        return np.array([rows[k].get(key, np.nan) for k in sorted(rows)], dtype=float)
+        values = (_number(rows[k].get(key)) for k in sorted(rows))
+        return np.array([np.nan if v is None else v for v in values], dtype=float)
 
     return Curves(
         step=col(steps, "step"),
@@ -129,4 +163,5 @@ def read_curves(path: str | Path) -> Curves:
         eval_epoch=col(evals, "epoch"),
         val_loss=col(evals, "val_loss"),
         val_accuracy=col(evals, "val_accuracy"),
+        unit=unit,
     )

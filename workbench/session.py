@@ -17,6 +17,7 @@ from pathlib import Path
 from psygnal import Signal
 
 from workbench.corpus import LoadResult
+from workbench.midi_data.reader import MidiLoadResult
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,8 @@ class NoteHighlight:
 class Session:
     """What is loaded and selected right now."""
 
-    dataset_changed = Signal(object)  # LoadResult | None (data_specs is set before it fires)
+    # LoadResult (tunes), MidiLoadResult (MIDI pieces) or None; data_specs is set before it fires
+    dataset_changed = Signal(object)
     split_changed = Signal(float, int)  # validation fraction, seed
     run_changed = Signal(object)  # Path | None: the selected run directory
     checkpoint_changed = Signal(object)  # Path | None: the model used for generation
@@ -68,11 +70,20 @@ class Session:
         self._play_from = "editor"  # "result" or "editor": the user's latest choice
 
     @property
-    def dataset(self) -> LoadResult | None:
+    def dataset(self) -> LoadResult | MidiLoadResult | None:
         return self._dataset
 
-    def set_dataset(self, result: LoadResult | None, specs: list[str]) -> None:
-        """The loaded tunes and the DATA specs (files, folders, corpus:NAME) they came from."""
+    @property
+    def data_settings(self) -> dict | None:
+        """The MIDI encoding the dataset was read with (None: ABC tunes, or nothing loaded):
+        a training run reads the same MIDI the same way."""
+        if isinstance(self._dataset, MidiLoadResult):
+            return self._dataset.settings
+        return None
+
+    def set_dataset(self, result: LoadResult | MidiLoadResult | None, specs: list[str]) -> None:
+        """The loaded tunes (or MIDI pieces) and the DATA specs (files, folders, corpus:NAME)
+        they came from."""
         self._dataset = result
         self.data_specs = list(specs) if result is not None else []
         self.dataset_changed.emit(result)

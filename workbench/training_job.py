@@ -37,6 +37,9 @@ class JobSpec:
     init: str | None = None  # checkpoint to fine-tune from
     resume: bool = False  # continue run_dir/last.pt
     nice: int = 10
+    # The encoding MIDI data is read with (the dataset pane's; None: the default, REMI). A
+    # checkpoint that is continued or fine-tuned reads it with its own instead.
+    midi_settings: dict[str, Any] | None = None
 
 
 class _Commands:
@@ -129,7 +132,7 @@ def _run(spec: JobSpec, events: Any, commands: Any) -> None:
     from models.config import RunConfig, fine_tune_model
     from models.errors import DataError
     from models.train import Control, Trainer, split_texts
-    from workbench.corpus import load
+    from workbench.training_data import load_training_data
 
     run_dir = Path(spec.run_dir)
     resume = load_checkpoint(run_dir / "last.pt") if spec.resume else None
@@ -139,18 +142,30 @@ def _run(spec: JobSpec, events: Any, commands: Any) -> None:
         # Fine-tuning continues the initial network, so it keeps that network's shape (the
         # vocabulary may still grow); the training settings and dropout come from the config.
         cfg.model = fine_tune_model(init.config.model, cfg.model.dropout)
-    result = load(spec.data)
-    texts = [t.text for t in result.tunes]
-    if len(texts) < 2:
-        raise DataError(f"need at least 2 tunes to train, {', '.join(spec.data)} gave {len(texts)}")
-    _put(
-        events,
-        {
-            "event": "loaded",
-            "tunes": len(texts),
-            "problems": [str(p) for p in result.problems[:100]],
-        },
+    model = resume or init
+    data = load_training_data(
+        spec.data,
+        tokenizer=model.tokenizer if model is not None else None,
+        settings=spec.midi_settings,
     )
+    texts = data.texts
+    if len(texts) < 2:
+        raise DataError(
+            f"need at least 2 {data.noun} to train, {', '.join(spec.data)} gave {len(texts)}"
+        )
+    loaded: dict[str, Any] = {
+        "event": "loaded",
+        "tunes": len(texts),
+        "noun": data.noun,
+        "unit": data.unit,
+        "problems": [str(p) for p in data.problems[:100]],
+    }
+    if data.settings is not None:
+        from workbench.midi_data import describe
+
+        loaded["encoding"] = describe(data.settings)
+    _put(events, loaded)
+    # Split by item: a tune, or a whole MIDI piece (never a window of one).
     train_texts, val_texts = split_texts(texts, cfg.train.val_fraction, cfg.train.seed)
     cmds = _Commands(commands, events)
     trainer = Trainer(
@@ -161,6 +176,7 @@ def _run(spec: JobSpec, events: Any, commands: Any) -> None:
         init=init,
         resume=resume,
         control=Control(stop=cmds.stop, save_now=cmds.save_now),
+        tokenizer=data.tokenizer(train_texts),
     )
     for event in trainer.run():
         _put(events, event)

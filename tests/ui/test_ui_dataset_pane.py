@@ -61,6 +61,7 @@ def test_load_builtin_collection_shows_its_statistics(qtbot, pane, session):
         "airdsAirs",
         "essenFolksong",
         "miscFolk",
+        "bach-chorales",  # MIDI
     }
     assert "185 tunes" in pane.builtin_checks["miscFolk"].text()
     assert not pane.load_button.isEnabled()  # nothing chosen yet

@@ -14,10 +14,18 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, QRect, QSettings, Qt
-from PySide6.QtWidgets import QAbstractButton, QAbstractScrollArea, QLabel, QTabBar, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractScrollArea,
+    QLabel,
+    QTabBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 from workbench.session import Session
 from workbench.ui.main_window import LAYOUT_VERSION, RESEARCH_PANES, MainWindow
+from workbench.ui.widgets.scrolling import AdaptiveSplitter
 
 SIZES = [(1366, 768), (1920, 1080)]
 MUSICIAN_PANES = ("generation", "editor", "playback")
@@ -206,3 +214,62 @@ def test_reset_layout_gives_the_new_default(qtbot, settings, tmp_path):
     qtbot.wait(50)
     assert layout_problems(window) == []
     assert not window.docks["neurons"].isFloating()
+
+
+def research_problems(window: MainWindow, qtbot) -> list[str]:
+    """Each research pane raised in turn: what scrolls sideways or is squeezed."""
+    problems = []
+    for key in RESEARCH_PANES:
+        window.docks[key].raise_()
+        qtbot.waitUntil(lambda key=key: shown(window.docks[key]), timeout=2000)
+        qtbot.wait(20)  # the posted layout requests of the newly shown pane
+        area = window.docks[key].widget()
+        if area.horizontalScrollBar().isVisible():
+            problems.append(f"{key} scrolls sideways")
+        pane = area.widget()
+        for widget in pane.findChildren(QAbstractButton):
+            shown_text = widget.isVisibleTo(pane) and widget.text()
+            if shown_text and widget.width() < widget.minimumSizeHint().width():
+                problems.append(f"{key}: {widget.text()[:30]!r} clipped")
+    return problems
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_every_research_pane_fits_its_tab_without_scrolling_sideways(
+    qtbot, settings, tmp_path, size
+):
+    window = make_window(qtbot, settings, tmp_path, size)
+    assert research_problems(window, qtbot) == []
+    # The training settings sit beside the plots where the column is wide enough and stack
+    # above them where it is not: on the laptop's column, which is what makes them fit.
+    window.docks["training"].raise_()
+    qtbot.wait(20)
+    splitter = window.training_pane.findChild(AdaptiveSplitter)
+    wide = splitter.width() >= splitter.side_by_side_width()
+    expected = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
+    assert splitter.orientation() == expected
+    if size == (1366, 768):
+        assert not wide
+
+
+def test_an_adaptive_splitter_stacks_its_parts_when_narrow_and_not_otherwise(qtbot):
+    holder = QWidget()  # as in a pane: the splitter inside a layout
+    qtbot.addWidget(holder)
+    splitter = AdaptiveSplitter()
+    QVBoxLayout(holder).addWidget(splitter)
+    for _ in range(2):
+        part = QLabel("x")
+        part.setMinimumSize(300, 100)
+        splitter.addWidget(part)
+    assert splitter.minimumSizeHint().width() == 300  # as narrow as one part: stacked
+    holder.resize(700, 400)
+    holder.show()
+    qtbot.waitExposed(holder)
+    assert splitter.orientation() == Qt.Orientation.Horizontal
+    assert splitter.minimumSizeHint().height() == 100
+    holder.resize(500, 400)
+    qtbot.waitUntil(lambda: splitter.orientation() == Qt.Orientation.Vertical, timeout=1000)
+    assert splitter.minimumSizeHint().height() >= 200
+    assert all(splitter.widget(i).width() == splitter.width() for i in range(2))
+    holder.resize(800, 400)
+    qtbot.waitUntil(lambda: splitter.orientation() == Qt.Orientation.Horizontal, timeout=1000)

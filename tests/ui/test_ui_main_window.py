@@ -234,16 +234,34 @@ def test_requests_bring_the_serving_pane_to_the_front(qtbot, settings, tmp_path,
     window.session.request_inspect(tune)
     assert not window.docks["neurons"].visibleRegion().isEmpty()
     window.docks["generation"].raise_()
-    # music21 imported here first, not on the converter's thread: there, under pytest (which
-    # rewrites music21's test_*.py modules as they import), this test hung 3 runs in 5.
-    import music21  # noqa: F401
-
+    # music21 is first imported on the converter's thread here when this file runs alone (it
+    # once failed there, silently, under the warnings-as-errors filter): the tune must load.
     window.session.request_play(PlayRequest("Test", abc=tune))
     assert not window.docks["playback"].visibleRegion().isEmpty()
     # The tune converts on a thread: let it end here, not during the next test.
     qtbot.waitUntil(lambda: not window.playback_pane.is_converting(), timeout=30000)
+    assert window.playback_pane.title_label.text() == "Test"
+    assert len(window.playback_pane.player.tune.notes) == 8  # DEFG ABcd
     window.close()
     assert len(asked) == 1 and "Unsaved changes" in asked[0]
+
+
+def test_a_play_request_that_fails_says_why_in_the_status_bar(qtbot, settings, tmp_path, monkeypatch):
+    import workbench.ui.panes.playback_pane as playback_pane
+    from workbench.session import PlayRequest
+
+    window = make_window(qtbot, settings, tmp_path)
+
+    def failing_import(abc: str, title: str = ""):
+        # What the converter's thread met when music21's first import failed there.
+        raise ImportError("cannot import name 'corpus' from partially initialized module")
+
+    monkeypatch.setattr(playback_pane, "tune_from_abc", failing_import)
+    window.session.request_play(PlayRequest("Broken", abc="X:1\nK:D\nDEFG|\n"))
+    qtbot.waitUntil(lambda: not window.playback_pane.is_converting(), timeout=10000)
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Cannot play Broken: ImportError: cannot import name 'corpus'")
+    assert window.playback_pane.title_label.text() == "Cannot play this tune"
 
 
 def test_quitting_with_generated_tunes_not_saved_asks(qtbot, settings, tmp_path, monkeypatch):

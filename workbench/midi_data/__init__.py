@@ -34,7 +34,14 @@ from workbench.midi_data.reader import (
     is_midi_spec,
     load_midi,
 )
-from workbench.midi_data.render import Rendered, prompt_from_midi, render, write_midi
+from workbench.midi_data.render import (
+    Rendered,
+    midi_bytes,
+    prompt_from_midi,
+    prompt_from_piece,
+    render,
+    write_midi,
+)
 
 __all__ = [
     "CHORALES_SPEC",
@@ -54,7 +61,9 @@ __all__ = [
     "is_midi_spec",
     "load_midi",
     "make_settings",
+    "midi_bytes",
     "prompt_from_midi",
+    "prompt_from_piece",
     "read_score",
     "render",
     "write_midi",

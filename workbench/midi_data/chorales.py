@@ -21,6 +21,10 @@ CHORALES_SPEC = f"corpus:{CHORALES}"
 ProgressCallback = Callable[[int, int, str], None]
 
 
+class ConversionCancelled(Exception):
+    """`should_stop` said so; the chorales converted so far stay in the cache."""
+
+
 def is_chorales_spec(spec: object) -> bool:
     return isinstance(spec, str) and spec.strip().lower() == CHORALES_SPEC
 
@@ -37,11 +41,15 @@ def _file_name(name: str) -> str:
 
 
 def chorale_midi_files(
-    limit: int | None = None, progress: ProgressCallback | None = None
+    limit: int | None = None,
+    progress: ProgressCallback | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> tuple[list[Path], list[tuple[str, str]]]:
     """The cached MIDI file of each chorale (the first `limit`), converting those not cached.
 
     Returns the files and the (name, reason) of chorales that could not be converted.
+    `progress(done, total, name)` after each conversion; `should_stop()` is asked before
+    each (ConversionCancelled when it says so).
     """
     names = chorale_names()[:limit]
     folder = cache_dir("midi", CHORALES)
@@ -50,14 +58,18 @@ def chorale_midi_files(
     for done, name in enumerate(names, 1):
         path = folder / _file_name(name)
         if not path.is_file():
+            if should_stop is not None and should_stop():
+                raise ConversionCancelled
             try:
                 _convert(name, path)
             except Exception as exc:  # music21's failures are many and per chorale
                 failed.append((name, f"music21 cannot convert it ({exc})"))
                 continue
+            finally:
+                # Only conversions are reported: reading cached files takes no time to show.
+                if progress is not None:
+                    progress(done, len(names), name)
         files.append(path)
-        if progress is not None:
-            progress(done, len(names), name)
     return files, failed
 
 

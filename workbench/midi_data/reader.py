@@ -19,7 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from workbench.corpus.tune import CorpusError, Problem
-from workbench.midi_data.chorales import CHORALES_SPEC, chorale_midi_files, is_chorales_spec
+from workbench.midi_data.chorales import (
+    CHORALES_SPEC,
+    ConversionCancelled,
+    chorale_midi_files,
+    is_chorales_spec,
+)
 from workbench.midi_data.encodings import (
     MIDI_SUFFIXES,
     MidiFileProblem,
@@ -41,6 +46,14 @@ class Piece:
     source: str
     text: str
     events: int
+    #: The MIDI file read (for a chorale, its converted file in the cache): a prompt taken
+    #: from this piece under another encoding reads it again.
+    path: str = ""
+
+    @property
+    def name(self) -> str:
+        """The piece's file name without its folder and suffix (`bwv269`, `sonata_1`)."""
+        return Path(self.source).stem or self.source
 
 
 @dataclass(slots=True)
@@ -50,6 +63,8 @@ class MidiLoadResult:
     pieces: list[Piece] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    #: The encoding's settings the pieces were read with (`encodings.make_settings`).
+    settings: dict[str, Any] = field(default_factory=dict)
 
     @property
     def events(self) -> int:
@@ -58,6 +73,17 @@ class MidiLoadResult:
     @property
     def texts(self) -> list[str]:
         return [p.text for p in self.pieces]
+
+    def summary(self) -> str:
+        """One line such as `"8 pieces (6,043 REMI events) from 9 files, 1 problem"`."""
+        from workbench.midi_data.encodings import describe
+
+        files, problems = len(self.files), len(self.problems)
+        return (
+            f"{len(self.pieces):,} piece{'s' if len(self.pieces) != 1 else ''} "
+            f"({self.events:,} {describe(self.settings)} events) from {files:,} "
+            f"file{'s' if files != 1 else ''}, {problems:,} problem{'s' if problems != 1 else ''}"
+        )
 
 
 class MidiLoadCancelled(Exception):
@@ -110,9 +136,16 @@ def data_is_midi(specs: Iterable[Spec]) -> bool:
     return kinds == {True}
 
 
-def _spec_files(spec: Spec, problems: list[Problem], progress: ProgressCallback | None) -> list:
+def _spec_files(
+    spec: Spec,
+    problems: list[Problem],
+    progress: ProgressCallback | None,
+    should_stop: StopCallback | None,
+) -> list:
     if is_chorales_spec(spec):
-        files, failed = chorale_midi_files(progress=progress)
+        # The first load converts the chorales (minutes): it reports progress and stops
+        # when asked, like the reading of files below.
+        files, failed = chorale_midi_files(progress=progress, should_stop=should_stop)
         problems.extend(Problem(f"{CHORALES_SPEC}/{name}", reason) for name, reason in failed)
         return [(f"{CHORALES_SPEC}/{p.stem}", p) for p in files]
     path = Path(spec).expanduser()
@@ -136,17 +169,28 @@ def load_midi(
 ) -> MidiLoadResult:
     """Encode every MIDI file of `specs` with the encoding `settings` (see encodings.py).
 
-    `progress(done, total, source)` after each file; `should_stop()` before each, raising
-    MidiLoadCancelled with what was loaded so far.
+    `progress(done, total, source)` after each file (and, on the first load of
+    `corpus:bach-chorales`, after each chorale converted, as "converting NAME ...");
+    `should_stop()` before each, raising MidiLoadCancelled with what was loaded so far.
     """
     if isinstance(specs, (str, os.PathLike)):
         specs = [specs]
     codec = codec_for(settings)
-    result = MidiLoadResult()
+    result = MidiLoadResult(settings=settings)
     jobs: list[tuple[str, Path]] = []
     seen: set[Path] = set()
+    converting = None
+    if progress is not None:
+
+        def converting(done: int, total: int, name: str) -> None:
+            progress(done, total, f"converting {name} (music21, once)")
+
     for spec in specs:
-        for source, path in _spec_files(spec, result.problems, None):
+        try:
+            found = _spec_files(spec, result.problems, converting, should_stop)
+        except ConversionCancelled:
+            raise MidiLoadCancelled(result) from None
+        for source, path in found:
             key = path.resolve()
             if key not in seen:
                 seen.add(key)
@@ -160,7 +204,7 @@ def load_midi(
         except MidiFileProblem as exc:
             result.problems.append(Problem(source, str(exc)))
         else:
-            result.pieces.append(Piece(source, text_of(events), len(events)))
+            result.pieces.append(Piece(source, text_of(events), len(events), str(path)))
         if progress is not None:
             progress(done, len(jobs), source)
     return result

@@ -14,7 +14,8 @@ from typing import Any
 import symusic
 
 from workbench.atomic_files import write_bytes_atomically
-from workbench.midi_data.encodings import codec_for, events_of, text_of
+from workbench.midi_data.encodings import MidiFileProblem, codec_for, events_of, text_of
+from workbench.midi_data.reader import Piece
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,11 @@ def _seconds(score: symusic.Score) -> float:
     return float(score.to("second").end())
 
 
+def midi_bytes(rendered: Rendered) -> bytes:
+    """The standard MIDI file of a rendered piece, as bytes (what the player and exports read)."""
+    return bytes(rendered.score.dumps_midi())
+
+
 def write_midi(settings: dict[str, Any], text: str, path: str | os.PathLike[str]) -> Rendered:
     """Write an event text as a standard MIDI file at `path` (atomically)."""
     rendered = render(settings, text)
@@ -59,3 +65,19 @@ def prompt_from_midi(settings: dict[str, Any], path: str | os.PathLike[str], eve
     """
     found = codec_for(settings).encode_file(path)
     return text_of(found[: max(0, events)])
+
+
+def prompt_from_piece(
+    settings: dict[str, Any], piece: Piece, data_settings: dict[str, Any], events: int
+) -> str:
+    """The first `events` events of a loaded piece, as a model with `settings` reads them.
+
+    A piece loaded with the model's own encoding (`data_settings`) gives its events as they
+    are; under another encoding its MIDI file is read again with the model's (MidiFileProblem
+    when it cannot be).
+    """
+    if data_settings == settings:
+        return text_of(events_of(piece.text)[: max(0, events)])
+    if not piece.path:
+        raise MidiFileProblem("its MIDI file is not known, so it cannot be read again")
+    return prompt_from_midi(settings, piece.path, events)

@@ -46,13 +46,17 @@ def coloured_text_html(
     text: str, values: np.ndarray, title: str = "", limit: float | None = None
 ) -> str:
     """A standalone HTML page: `text` in a monospace block, each character's background
-    coloured by `values` (one per character), its value in a tooltip."""
+    coloured by `values` (one per character), its value in a tooltip. A NaN value leaves its
+    character plain (the spaces and line breaks between events, which have no state)."""
     if len(values) != len(text):
         raise ValueError(f"{len(values)} values for {len(text)} characters")
     rgb = diverging_rgb(np.asarray(values, dtype=np.float64), limit)
     light = text_colour_for(rgb)
     parts = []
     for ch, (r, g, b), white, v in zip(text, rgb, light, values, strict=True):
+        if np.isnan(v):
+            parts.append(html.escape(ch))
+            continue
         # The newline's own state gets a visible cell (a return sign) before the break.
         shown = "\u21b5\n" if ch == "\n" else html.escape(ch)
         fg = "#fff" if white else "#000"
@@ -78,17 +82,18 @@ def export_npz(path: str | Path, acts: Activations) -> None:
 
 
 def export_csv(path: str | Path, acts: Activations, keys: list[str] | None = None) -> int:
-    """One row per character: position, character, then one column per unit of each array in
-    `keys` (default: every state array, no probabilities) named `KEY[UNIT]`. Returns rows."""
+    """One row per token: position, the character (or event), then one column per unit of
+    each array in `keys` (default: every state array, no probabilities) named `KEY[UNIT]`.
+    Returns rows."""
     keys = acts.state_keys() if keys is None else keys
     blocks = [acts[k] for k in keys]
-    header = ["position", "char"]
+    header = ["position", "event" if acts.kind == "events" else "char"]
     for key, block in zip(keys, blocks, strict=True):
         header += [f"{key}[{u}]" for u in range(block.shape[1])]
-    table = np.concatenate(blocks, axis=1) if blocks else np.zeros((len(acts.text), 0))
+    table = np.concatenate(blocks, axis=1) if blocks else np.zeros((len(acts), 0))
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(header)
-        for i, (ch, row) in enumerate(zip(acts.text, table, strict=True)):
-            writer.writerow([i, ch, *(f"{v:.6g}" for v in row)])
-    return len(acts.text)
+        for i, (token, row) in enumerate(zip(acts.tokens, table, strict=True)):
+            writer.writerow([i, token, *(f"{v:.6g}" for v in row)])
+    return len(acts)

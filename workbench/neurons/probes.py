@@ -18,6 +18,7 @@ import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -146,7 +147,8 @@ def span_mask(length: int, start: int, end: int) -> np.ndarray:
 class Probe:
     name: str
     label: str
-    target: Callable[[str], np.ndarray]
+    # text -> targets here; a Timeline -> targets for the event probes (event_probes.py)
+    target: Callable[[Any], np.ndarray]
     binary: bool = True
 
 

@@ -309,6 +309,8 @@ class MeterAwareConstraint:
         self._device: torch.device | None = None
         self._rows: list[_Row] = []
         self._prompt = ""
+        #: Rows left unmasked for one step because the rules allowed them nothing (see below).
+        self.unmasked_rows = 0
 
     # -- the sampler's interface -----------------------------------------------------------
 
@@ -372,6 +374,13 @@ class MeterAwareConstraint:
             forbid = self._forbid(keys[0]).unsqueeze(0)
         else:
             forbid = torch.stack([self._forbid(k) for k in keys])  # (B, V) bool
+        dead = forbid.all(dim=-1)  # (B,)
+        if dead.any():
+            # A prompt can leave the scanner where the rules allow nothing (a chord symbol or
+            # inline field they cannot read, a body line starting with `N`): rather than end
+            # that tune at once, the model writes freely until the rules can read it again.
+            self.unmasked_rows += int(dead.sum())
+            forbid = forbid & ~dead.unsqueeze(-1)
         out = logits.masked_fill(forbid, float("-inf"))
         if home_ends:
             bonus = torch.tensor(
@@ -590,10 +599,9 @@ class MeterAwareConstraint:
             return True
         if sc.tup_left:
             return False
-        if used == expected:
+        if used >= expected:
+            # Overfull (only a prompt writes such a bar): a bar line ends it, and the rest fits.
             return True
-        if used > expected:
-            return False
         if (sc.n_bars == 0 or sc.after_boundary) and used <= expected * self.pickup_limit:
             return True
         return boundary and sc.pickup > 0 and used == expected - sc.pickup
@@ -731,6 +739,11 @@ class MeterAwareConstraint:
                     return (0, want[len(sc.octave_text)])
                 marks = ""
         room = expected - sc.used
+        if room <= 0 and not sc.tup_left:
+            # A prompt overfilled the bar before this note: no length fits, so the note stays
+            # as written and the bar may end (see `_closable`).
+            nbits, nchars = self._normal_key(sc, sc.used + sc.pending_length(), expected)
+            return (nbits, marks + nchars)
         target = sc.spec_target
         if target is not None and target != sc.spec and target.startswith(sc.spec):
             # The second note of a broken-rhythm pair has the first one's length (abc2midi).
@@ -796,7 +809,7 @@ class MeterAwareConstraint:
             e = closed.expected
             d = closed.duration
             must_grow = not (
-                e is None or d == e or (closed.pickup_eligible and d <= e * self.pickup_limit)
+                e is None or d >= e or (closed.pickup_eligible and d <= e * self.pickup_limit)
             )
         bits = 0
         if token == "|":

@@ -252,6 +252,7 @@ class MainWindow(QMainWindow):
     def _wire(self) -> None:
         status = self.statusBar()
         self.run_history.run_activated.connect(self._on_history_run_activated)
+        self.run_history.follow_requested.connect(self._on_history_follow_requested)
         self.training_pane.status_changed.connect(status.showMessage)
         self.training_pane.running_changed.connect(self._on_training_running_changed)
         self.dataset_pane.status_reported.connect(status.showMessage)
@@ -279,9 +280,16 @@ class MainWindow(QMainWindow):
         self.training_pane.show_run(Path(path))
         self.docks["training"].raise_()
 
+    def _on_history_follow_requested(self, path: Path) -> None:
+        if self.training_pane.follow_run(Path(path)):
+            self.docks["training"].raise_()
+
     def _on_open_files(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(
-            self, "Open tunes", "", "ABC and text files (*.abc *.txt);;All files (*)"
+            self,
+            "Open tunes",
+            "",
+            "Tunes and MIDI (*.abc *.txt *.mid *.midi *.kar);;All files (*)",
         )
         if files:
             self.dataset_pane.add_sources(files)
@@ -377,9 +385,16 @@ class MainWindow(QMainWindow):
         runs_root = s.value("runs/root")
         if runs_root and Path(str(runs_root)).is_dir():
             self.set_runs_root(Path(str(runs_root)))
+        selected = s.value("runs/selected")
+        if selected:
+            self.run_history.select_run(Path(str(selected)))  # gone since: nothing selected
         specs = s.value("session/data_specs") or []
         if isinstance(specs, str):
             specs = [specs]
+        encoding = s.value("session/midi_encoding")
+        if encoding:  # MIDI is read again with the encoding it was loaded with
+            velocities = str(s.value("session/midi_velocities", "false")).lower() == "true"
+            self.dataset_pane.set_encoding(str(encoding), velocities)
         if specs:
             # Reload the last session's tunes once the window is up (off the GUI thread).
             self.dataset_pane.add_sources(list(specs))
@@ -395,7 +410,12 @@ class MainWindow(QMainWindow):
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/state", self.saveState(LAYOUT_VERSION))
         s.setValue("runs/root", str(self.runs_root))
+        selected = self.run_history.selected_run()
+        s.setValue("runs/selected", str(selected) if selected else "")
         s.setValue("session/data_specs", list(self.session.data_specs))
+        encoding, velocities = self.dataset_pane.encoding()
+        s.setValue("session/midi_encoding", encoding)
+        s.setValue("session/midi_velocities", velocities)
         s.setValue("session/run", str(self.session.run) if self.session.run else "")
         s.sync()
 

@@ -6,6 +6,13 @@ thread with a progress bar and a Cancel button; a finished load becomes the sess
 Whatever sets the session's dataset, the pane shows its statistics (sizes, vocabulary, length
 histogram, meter and key charts), a searchable tune table with an ABC preview, and the problems
 found while loading. It also edits the session's train/validation split.
+
+MIDI is the second kind of data: `.mid`/`.midi` files and folders and music21's Bach chorales
+(`corpus:bach-chorales`, converted once on the first load, with progress and Cancel) load the
+same way, encoded with the chosen encoding (REMI by default; TSD, MIDI-like, or the reports'
+notes and chords). A MIDI dataset is shown in events and pieces (`MidiDatasetView`): its
+statistics, the pieces with their events, and Play for any of them. A load that mixes MIDI and
+ABC is refused with a message: a model reads one kind.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QFontData
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
+    QComboBox,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
@@ -34,6 +42,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
+    QStackedWidget,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -49,13 +58,41 @@ from workbench.corpus import (
     list_builtin,
 )
 from workbench.corpus.builtin import COLLECTIONS
-from workbench.session import Session
+from workbench.midi_data import (
+    CHORALES_SPEC,
+    DEFAULT_ENCODING,
+    ENCODINGS,
+    MidiLoadResult,
+    Piece,
+)
+from workbench.midi_data.stats import midi_stats
+from workbench.session import PlayRequest, Session
 from workbench.ui.lifetimes import connect_session
 from workbench.ui.widgets.dataset_stats import DatasetStatsWidget
+from workbench.ui.widgets.midi_dataset_view import MidiDatasetView
+from workbench.ui.widgets.scrolling import AdaptiveSplitter
 from workbench.ui.widgets.tune_table import LENGTH, SOURCE, TITLE, TuneTableModel
 from workbench.ui.workers.corpus_loader import CorpusLoader
 
-FILE_FILTER = "Tune files (*.abc *.txt);;ABC tunebooks (*.abc);;Text files (*.txt);;All files (*)"
+FILE_FILTER = (
+    "Tunes and MIDI (*.abc *.txt *.mid *.midi *.kar);;ABC tunebooks (*.abc);;"
+    "MIDI files (*.mid *.midi *.kar);;Text files (*.txt);;All files (*)"
+)
+#: The MIDI encodings offered, with what each one is (workbench.midi_data.encodings).
+ENCODING_CHOICES = {
+    "remi": (
+        "REMI (bars, positions, durations)",
+        "MidiTok's REMI: bar and position events give the metre explicitly; real durations",
+    ),
+    "tsd": ("TSD (time shifts, durations)", "MidiTok's TSD: time shifts between notes"),
+    "midilike": ("MIDI-like (note on/off)", "MidiTok's MIDI-like: note-on, note-off, time shift"),
+    "notes-chords": (
+        "Notes and chords (the reports')",
+        "The MIDI reports' encoding through music21: a note by name or a chord as its pitch "
+        "classes, no durations or rests (slow on the first read, then cached)",
+    ),
+}
+CHORALES_NAME = CHORALES_SPEC.split(":", 1)[1]
 MAX_SEED = 2**31 - 1
 
 
@@ -93,12 +130,19 @@ class DatasetPane(QWidget):
         left_layout.addWidget(self._build_sources_group())
         left_layout.addWidget(self._build_split_group())
         left_layout.addWidget(self._build_problems_group(), 1)
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self._build_stats_group())
-        right.addWidget(self._build_tunes_group())
-        splitter = QSplitter(Qt.Orientation.Horizontal)
+        abc_view = QSplitter(Qt.Orientation.Vertical)
+        abc_view.addWidget(self._build_stats_group())
+        abc_view.addWidget(self._build_tunes_group())
+        # The dataset's kind picks the view: tunes (ABC) or pieces in events (MIDI).
+        self.midi_view = MidiDatasetView()
+        self.midi_view.play_requested.connect(self._on_midi_view_play_requested)
+        self.data_views = QStackedWidget()
+        self.data_views.addWidget(abc_view)
+        self.data_views.addWidget(self.midi_view)
+        self.abc_view = abc_view
+        splitter = AdaptiveSplitter()
         splitter.addWidget(left)
-        splitter.addWidget(right)
+        splitter.addWidget(self.data_views)
         splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
@@ -131,6 +175,14 @@ class DatasetPane(QWidget):
             check.toggled.connect(functools.partial(self._on_builtin_toggled, info.name))
             grid.addWidget(check, position // 2, position % 2)
             self.builtin_checks[info.name] = check
+        chorales = QCheckBox(f"{CHORALES_NAME} (MIDI, 371 chorales)")
+        chorales.setToolTip(
+            "music21's Bach chorales as MIDI: converted once (a few minutes, with progress), "
+            "then read from the cache in a second"
+        )
+        chorales.toggled.connect(functools.partial(self._on_builtin_toggled, CHORALES_NAME))
+        grid.addWidget(chorales, (len(infos) + 1) // 2, 0)
+        self.builtin_checks[CHORALES_NAME] = chorales
         layout.addLayout(grid)
 
         buttons = QHBoxLayout()
@@ -149,6 +201,26 @@ class DatasetPane(QWidget):
         self.sources_list.setToolTip("Files and folders can also be dropped onto this pane.")
         self.sources_list.itemSelectionChanged.connect(self._update_buttons)
         layout.addWidget(self.sources_list)
+
+        encoding_row = QHBoxLayout()
+        self.encoding_combo = QComboBox()
+        for name in ENCODINGS:
+            label, tip = ENCODING_CHOICES.get(name, (name, ""))
+            self.encoding_combo.addItem(label, name)
+            self.encoding_combo.setItemData(
+                self.encoding_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole
+            )
+        self.encoding_combo.setCurrentIndex(self.encoding_combo.findData(DEFAULT_ENCODING))
+        self.encoding_combo.setToolTip("How MIDI becomes the events a model reads (MIDI only)")
+        self.velocities_check = QCheckBox("velocities")
+        self.velocities_check.setToolTip(
+            "Keep how hard each note is played (an event per note; timed encodings only)"
+        )
+        self.encoding_combo.currentIndexChanged.connect(self._on_encoding_changed)
+        encoding_row.addWidget(QLabel("MIDI encoding"))
+        encoding_row.addWidget(self.encoding_combo, 1)
+        encoding_row.addWidget(self.velocities_check)
+        layout.addLayout(encoding_row)
 
         run = QHBoxLayout()
         self.load_button = QPushButton("Load")
@@ -176,7 +248,9 @@ class DatasetPane(QWidget):
         self.val_spin.setSingleStep(0.01)
         self.val_spin.setDecimals(2)
         self.val_spin.setValue(self.session.val_fraction)
-        self.val_spin.setToolTip("Share of the tunes held out to measure validation loss.")
+        self.val_spin.setToolTip(
+            "Share of the tunes (or MIDI pieces) held out to measure validation loss."
+        )
         self.val_spin.valueChanged.connect(self._on_split_edited)
         self.seed_spin = QSpinBox()
         self.seed_spin.setRange(0, MAX_SEED)
@@ -354,8 +428,27 @@ class DatasetPane(QWidget):
         self.progress_bar.setRange(0, 0)  # busy until the first file is read
         self.progress_bar.setTextVisible(True)
         self._report("Loading…")
-        self.loader.start(self._sources)
+        encoding, velocities = self.encoding()
+        self.loader.start(self._sources, encoding, velocities)
         self._update_buttons()
+
+    def encoding(self) -> tuple[str, bool]:
+        """The MIDI encoding the next load uses, and whether it keeps velocities."""
+        return self.encoding_combo.currentData(), self.velocities_check.isChecked()
+
+    def set_encoding(self, encoding: str, velocities: bool = False) -> None:
+        """Choose the MIDI encoding of the next load (an unknown name keeps the current)."""
+        index = self.encoding_combo.findData(encoding)
+        if index >= 0:
+            self.encoding_combo.setCurrentIndex(index)
+        self.velocities_check.setChecked(velocities and self.velocities_check.isEnabled())
+
+    def _on_encoding_changed(self) -> None:
+        # The reports' notes and chords carry no velocities.
+        timed = self.encoding_combo.currentData() != "notes-chords"
+        self.velocities_check.setEnabled(timed)
+        if not timed:
+            self.velocities_check.setChecked(False)
 
     def cancel(self) -> None:
         """Stop the running load before its next file; the current dataset stays."""
@@ -378,9 +471,11 @@ class DatasetPane(QWidget):
     def _on_loader_progressed(self, done: int, total: int, source: str) -> None:
         self.progress_bar.setRange(0, total)
         self.progress_bar.setValue(done)
-        self.status_label.setText(f"Reading {source}")
+        # The chorales' first load converts them before reading: "converting NAME ...".
+        converting = source.startswith("converting ")
+        self.status_label.setText(f"C{source[1:]}" if converting else f"Reading {source}")
 
-    def _on_loader_loaded(self, result: LoadResult, stats: DatasetStats, specs: list) -> None:
+    def _on_loader_loaded(self, result, stats, specs: list) -> None:  # either kind
         self._loaded = (result, stats)
         self.session.set_dataset(result, specs)
         self._report(f"Loaded {result.summary()}.")
@@ -402,7 +497,11 @@ class DatasetPane(QWidget):
 
     # -- showing the dataset -----------------------------------------------------------------
 
-    def _on_session_dataset_changed(self, result: LoadResult | None) -> None:
+    def _on_session_dataset_changed(self, result: LoadResult | MidiLoadResult | None) -> None:
+        if isinstance(result, MidiLoadResult):
+            self._show_midi(result)
+            return
+        self.data_views.setCurrentWidget(self.abc_view)
         if result is None:
             stats = dataset_stats([])
         elif self._loaded is not None and self._loaded[0] is result:
@@ -424,6 +523,31 @@ class DatasetPane(QWidget):
         self.tune_model.set_tunes(tunes, stats.tune_keys, stats.tune_meters)
         self._show_tune(None)
         self._update_shown_label()
+
+    def _show_midi(self, result: MidiLoadResult) -> None:
+        """A MIDI dataset: its statistics and pieces in events, and its problems."""
+        if self._loaded is not None and self._loaded[0] is result:
+            stats = self._loaded[1]
+        else:  # set by someone else: a pass over the events, well under a second
+            stats = midi_stats(result)
+        self._loaded = None
+        if self.session.data_specs != self._sources:
+            self._sources = list(self.session.data_specs)
+            self._refresh_sources()
+        self.data_views.setCurrentWidget(self.midi_view)
+        self.midi_view.show_dataset(result, stats)
+        problems = [str(problem) for problem in result.problems]
+        self.problems_model.setStringList(problems)
+        self.problems_group.setTitle(f"Problems ({len(problems):,})")
+        self._show_tune(None)
+
+    def _on_midi_view_play_requested(self, piece: Piece) -> None:
+        try:
+            data = Path(piece.path).read_bytes()
+        except OSError as error:
+            self._report(f"Cannot play {piece.source}: {error.strerror or error}")
+            return
+        self.session.request_play(PlayRequest(piece.name, midi=data))
 
     def _on_filter_text_changed(self, text: str) -> None:
         shown = self._shown_tune

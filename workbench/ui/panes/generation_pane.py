@@ -11,6 +11,12 @@ view in batches; Stop ends it at once and keeps what was sampled, and the progre
 says how it ended. Finished tunes go to the results list below; quitting with tunes that are
 not saved (exported or sent to the editor) asks first (`confirm_close`). The knobs persist in
 QSettings.
+
+With a MIDI event model the pane follows the model's kind in one place (`_apply_kind`): the
+prompt is the opening of a loaded piece or of any MIDI file (`EventPromptWidget`), the length
+is in events, the streaming variation is drawn as a piano roll instead of text, and the
+ABC-only controls (key, meter, meter-aware decoding) are hidden or disabled with a tooltip
+saying why. Argmax (the reports' mode) samples the most likely token at every step.
 """
 
 from __future__ import annotations
@@ -43,18 +49,24 @@ from PySide6.QtWidgets import (
     QSlider,
     QSpinBox,
     QSplitter,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from models.pretrained import default_checkpoint
-from workbench.generation import KEYS, METERS, GeneratedTune, plan_prompt
+from workbench.generation import KEYS, METERS, GeneratedTune, piece_tune, plan_prompt
+from workbench.midi_data.reader import MidiLoadResult
+from workbench.midi_data.stats import preview_text
 from workbench.notation.provenance import drop_provenance
 from workbench.runs import default_runs_root
 from workbench.session import Session
+from workbench.ui.lifetimes import connect_session
 from workbench.ui.panes.editor_pane import tune_spans
+from workbench.ui.widgets.event_prompt import EventPromptWidget
 from workbench.ui.widgets.generation_results import GenerationResults
 from workbench.ui.widgets.model_chooser import ModelChooser
+from workbench.ui.widgets.piano_roll import PianoRollWidget
 from workbench.ui.widgets.scrolling import VerticalScrollArea
 from workbench.ui.workers.generation_worker import (
     GenerationOutcome,
@@ -70,6 +82,9 @@ TEMP_STEP = 0.05
 TEMP_MIN, TEMP_MAX = 0.1, 2.0
 MAX_SEED = 2**31 - 1
 RESULTS_ROOM = 300  # pixels the results list keeps before the settings get their full height
+#: What an event model cannot use, said where the control is disabled or hidden.
+ABC_ONLY = "For ABC models only: this model writes MIDI events"
+DEFAULT_EVENTS = 500
 _AUTO = object()  # "the shipped model, if this build has one"
 
 
@@ -114,6 +129,8 @@ class GenerationPane(QWidget):
         # source text from before), so the prompt does not become the sent tune.
         self._pinned: tuple[set[str], str] | None = None
         self._prompt_notes: list[str] = []
+        self._kind = "chars"  # what the loaded model writes: "chars" (ABC) or "events" (MIDI)
+        self._pieces: list = []  # the last batch's GeneratedPiece results, for the roll
 
         self.loader = ModelLoader(self)
         self.runner = GenerationRunner(self)
@@ -154,16 +171,20 @@ class GenerationPane(QWidget):
         self.follow_editor_button = QPushButton("Prompt from the editor now")
         self.follow_editor_button.setToolTip("Take the prompt from the editor's tune as it is now")
         self.follow_editor_button.hide()
+        self.event_prompt = EventPromptWidget(self.settings)
         prompt_box = QGroupBox("Prompt")
-        prompt_form = QFormLayout(prompt_box)
-        row = QHBoxLayout()
+        self.prompt_form = prompt_form = QFormLayout(prompt_box)
+        self.abc_prompt_row = QWidget()
+        row = QHBoxLayout(self.abc_prompt_row)
+        row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.source_combo)
         row.addWidget(QLabel("Key"))
         row.addWidget(self.key_combo)
         row.addWidget(QLabel("Meter"))
         row.addWidget(self.meter_combo)
         row.addStretch(1)
-        prompt_form.addRow("From", row)
+        prompt_form.addRow("From", self.abc_prompt_row)
+        prompt_form.addRow("From", self.event_prompt)
         prompt_form.addRow("Prompt", self.prompt_preview)
         note_row = QHBoxLayout()
         note_row.addWidget(self.prompt_note, 1)
@@ -199,6 +220,11 @@ class GenerationPane(QWidget):
         self.seed_used_label = QLabel()
         self.seed_used_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.meter_aware_check = QCheckBox("Meter-aware (bars always fit M:/L:)")
+        self.argmax_check = QCheckBox("Argmax")
+        self.argmax_check.setToolTip(
+            "Always the most likely next token, the MIDI reports' mode (temperature, top-k and "
+            "top-p do not apply; every variation is the same)"
+        )
         knobs_box = QGroupBox("Sampling")
         knobs = QFormLayout(knobs_box)
         temp_row = QHBoxLayout()
@@ -209,6 +235,7 @@ class GenerationPane(QWidget):
         kp_row.addWidget(self.top_k_spin)
         kp_row.addWidget(QLabel("Top-p"))
         kp_row.addWidget(self.top_p_spin)
+        kp_row.addWidget(self.argmax_check)
         kp_row.addStretch(1)
         knobs.addRow("Top-k", kp_row)
         len_row = QHBoxLayout()
@@ -245,6 +272,13 @@ class GenerationPane(QWidget):
         run_row.addWidget(self.stop_button)
         run_row.addWidget(self.progress, 1)
         run_row.addWidget(self.watch_spin)
+        # An event model's variation streams as notes on a piano roll (its events are text a
+        # musician cannot read); a char model's as text.
+        self.live_roll = PianoRollWidget()
+        self.live_roll.setMinimumHeight(48)
+        self.live_stack = QStackedWidget()
+        self.live_stack.addWidget(self.live_view)
+        self.live_stack.addWidget(self.live_roll)
 
         self.results = GenerationResults(session, self, settings=self.settings)
 
@@ -263,7 +297,7 @@ class GenerationPane(QWidget):
         top_layout.setContentsMargins(0, 0, 0, 0)
         top_layout.addLayout(run_row)
         top_layout.addWidget(self.status_label)
-        top_layout.addWidget(self.live_view, 1)
+        top_layout.addWidget(self.live_stack, 1)
         self.live_view.setMinimumHeight(48)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.setChildrenCollapsible(False)
@@ -285,6 +319,8 @@ class GenerationPane(QWidget):
             self._on_session_checkpoint_changed(session.checkpoint)
         elif default is not None:
             session.checkpoint = default  # the shipped model, ready to use
+        self._apply_kind(self._kind)
+        self._on_session_dataset_changed(session.dataset)
         self._update_prompt_preview()
         self._update_controls()
 
@@ -308,7 +344,9 @@ class GenerationPane(QWidget):
             for w in (settings, live, results)
         ]
         room = self.splitter.height() - 2 * self.splitter.handleWidth()
-        live_h = max(minimum[1], min(round(room * 0.15), 180))
+        # A piano roll needs more height than streaming text to show its pitches apart.
+        share, cap = (0.28, 320) if self._kind == "events" else (0.15, 180)
+        live_h = max(minimum[1], min(round(room * share), cap))
         rest = room - live_h
         full = settings.sizeHint().height()
         if rest - full >= max(minimum[2], RESULTS_ROOM):
@@ -334,6 +372,9 @@ class GenerationPane(QWidget):
         self.runner.completed.connect(self._on_runner_completed)
         self.runner.failed.connect(self._on_runner_failed)
         self.runner.finished.connect(self._on_runner_finished)
+        connect_session(self, [(self.session.dataset_changed, self._on_session_dataset_changed)])
+        self.event_prompt.prompt_changed.connect(self._on_event_prompt_changed)
+        self.argmax_check.toggled.connect(self._on_argmax_toggled)
         self.source_combo.currentIndexChanged.connect(self._on_prompt_setting_changed)
         self.source_combo.activated.connect(self._unpin_prompt)  # chosen again: follow it
         self.follow_editor_button.clicked.connect(self._unpin_prompt)
@@ -377,6 +418,7 @@ class GenerationPane(QWidget):
             self.seed_spin.setValue(int(s.value("seed", 1234)))
             self.random_seed_check.setChecked(_bool(s.value("random_seed", True)))
             self.meter_aware_check.setChecked(_bool(s.value("meter_aware", True)))
+            self.argmax_check.setChecked(_bool(s.value("argmax", False)))
             for combo, name in (
                 (self.source_combo, "source"),
                 (self.key_combo, "key"),
@@ -391,6 +433,7 @@ class GenerationPane(QWidget):
             s.endGroup()
         self.seed_spin.setEnabled(not self.random_seed_check.isChecked())
         self._on_temp_slider_changed(self.temp_slider.value())
+        self._enable_knobs()
 
     def _save_settings(self) -> None:
         s = self.settings
@@ -398,7 +441,9 @@ class GenerationPane(QWidget):
         s.setValue("temperature", self.temperature())
         s.setValue("top_k", self.top_k_spin.value())
         s.setValue("top_p", self.top_p_spin.value())
-        s.setValue("max_chars", self.length_spin.value())
+        # The length in characters for ABC models, in events for event models.
+        s.setValue("max_chars" if self._kind == "chars" else "max_events", self.length_spin.value())
+        s.setValue("argmax", self.argmax_check.isChecked())
         s.setValue("variations", self.num_spin.value())
         s.setValue("seed", self.seed_spin.value())
         s.setValue("random_seed", self.random_seed_check.isChecked())
@@ -434,7 +479,63 @@ class GenerationPane(QWidget):
         self.loaded = loaded
         self.model_label.setText(f"{loaded.description}\n{loaded.path}")
         self.model_label.setStyleSheet("")
+        self._apply_kind(loaded.kind)
         self._update_controls()
+
+    def _apply_kind(self, kind: str) -> None:
+        """Show the controls of a model that writes `kind` ("chars" or "events"): the one
+        place where the pane follows the model's kind."""
+        if kind != self._kind:
+            self._save_settings()  # the length of the kind we leave
+        self._kind = kind
+        events = kind == "events"
+        self.prompt_form.setRowVisible(self.abc_prompt_row, not events)
+        self.prompt_form.setRowVisible(self.event_prompt, events)
+        for combo in (self.key_combo, self.meter_combo):
+            combo.setToolTip(ABC_ONLY if events else "")
+        self.meter_aware_check.setEnabled(not events)
+        self.meter_aware_check.setToolTip(
+            ABC_ONLY
+            if events
+            else "While sampling, mask notes that would overfill the bar and force a bar line "
+            "when it is full; end only on the key's tonic after 8 bars"
+        )
+        unit = "events" if events else "chars"
+        self.length_spin.setSuffix(f" {unit}")
+        self.length_spin.blockSignals(True)
+        try:
+            key, default = ("max_events", DEFAULT_EVENTS) if events else ("max_chars", 1000)
+            self.length_spin.setValue(int(self.settings.value(f"generation/{key}", default)))
+        except (TypeError, ValueError):
+            pass
+        finally:
+            self.length_spin.blockSignals(False)
+        self.live_stack.setCurrentWidget(self.live_roll if events else self.live_view)
+        if not self._split_by_user and self.isVisible():
+            self._share_height()
+        self.prompt_preview.setPlaceholderText(
+            "(empty prompt: the model begins a piece of its own)"
+            if events
+            else "(empty prompt: the model starts a tune itself)"
+        )
+        settings = self.loaded.tokenizer.settings if events and self.loaded else None
+        self.event_prompt.set_model_settings(settings)
+        self._update_prompt_preview()
+
+    def model_kind(self) -> str:
+        """What the chosen model writes: "chars" (ABC) or "events" (MIDI)."""
+        return self._kind
+
+    def _on_session_dataset_changed(self, result: object) -> None:
+        if isinstance(result, MidiLoadResult):
+            self.event_prompt.set_pieces(result.pieces, result.settings)
+        else:
+            self.event_prompt.set_pieces([], {})
+
+    def _on_event_prompt_changed(self) -> None:
+        if self._kind == "events":
+            self._update_prompt_preview()
+            self._update_controls()
 
     def _on_loader_failed(self, path: Path, message: str) -> None:
         self.loaded = None
@@ -458,6 +559,8 @@ class GenerationPane(QWidget):
 
     def prompt(self) -> str:
         """The exact text sampling will continue."""
+        if self._kind == "events":
+            return self._event_prompt_text()
         text, self._prompt_notes = plan_prompt(
             self.prompt_source_text(),
             key=self.key_combo.currentData(),
@@ -469,8 +572,23 @@ class GenerationPane(QWidget):
         """Whether the prompt is held as it was before a result was sent to the editor."""
         return self._pinned is not None
 
+    def _event_prompt_text(self) -> str:
+        """An event model's prompt ("" while it is read: Generate waits), with its notes."""
+        text = self.event_prompt.prompt()
+        notes = [self.event_prompt.error() or self.event_prompt.description()]
+        if text and self.loaded is not None:
+            unknown = self.loaded.tokenizer.unknown_chars([text])
+            if unknown:
+                notes.append(
+                    f"{len(unknown)} event(s) of the prompt the model never saw are read as "
+                    f"<unk>: {' '.join(sorted(unknown)[:5])}"
+                )
+        self._prompt_notes = [n for n in notes if n]
+        return text or ""
+
     def _update_prompt_preview(self) -> None:
-        self.prompt_preview.setPlainText(self.prompt())
+        prompt = self.prompt()
+        self.prompt_preview.setPlainText(preview_text(prompt) if self._kind == "events" else prompt)
         notes = list(self._prompt_notes)
         if self._pinned is not None:
             notes.insert(
@@ -528,13 +646,24 @@ class GenerationPane(QWidget):
         # torch is already imported here: Generate is enabled only once a model has loaded.
         from models.sample import SamplingParams
 
+        argmax = self.argmax_check.isChecked()
         return SamplingParams(
             temperature=self.temperature(),
-            top_k=self.top_k_spin.value(),
-            top_p=self.top_p_spin.value(),
+            # Argmax is top-k 1: the most likely token, whatever the temperature.
+            top_k=1 if argmax else self.top_k_spin.value(),
+            top_p=1.0 if argmax else self.top_p_spin.value(),
             max_chars=self.length_spin.value(),
             seed=seed,
         )
+
+    def _on_argmax_toggled(self, _checked: bool) -> None:
+        self._enable_knobs()
+        self._save_settings()
+
+    def _enable_knobs(self) -> None:
+        free = not self.argmax_check.isChecked()
+        for knob in (self.temp_slider, self.top_k_spin, self.top_p_spin):
+            knob.setEnabled(free)
 
     # -- generating ------------------------------------------------------------------------
 
@@ -543,13 +672,17 @@ class GenerationPane(QWidget):
 
     def _update_controls(self) -> None:
         running = self.runner.is_running()
-        self.generate_button.setEnabled(self.loaded is not None and not running)
+        # An event model's prompt is read on a worker: Generate waits for it.
+        prompt_ready = self._kind != "events" or self.event_prompt.prompt() is not None
+        self.generate_button.setEnabled(self.loaded is not None and not running and prompt_ready)
         self.stop_button.setEnabled(running)
         self.chooser.setEnabled(not running)
 
     def generate(self) -> bool:
         """Start sampling with the current settings; False when it cannot start."""
         if self.loaded is None or self.runner.is_running():
+            return False
+        if self._kind == "events" and self.event_prompt.prompt() is None:
             return False
         self._t0 = time.perf_counter()
         self.first_char_latency = None
@@ -564,17 +697,25 @@ class GenerationPane(QWidget):
         self.last_seed = seed
         self.seed_used_label.setText(f"used: {seed}")
         prompt = self.prompt()
-        self.prompt_preview.setPlainText(prompt)
+        events = self._kind == "events"
+        self.prompt_preview.setPlainText(preview_text(prompt) if events else prompt)
         num = self.num_spin.value()
         self._prompt_used = prompt
         self._live = [""] * num
+        self._pieces = []
         self._max_chars = self.length_spin.value()
         self.watch_spin.setRange(1, num)
         self.live_view.setPlainText(prompt)
         self._live_shown = prompt
+        if events:
+            opening = piece_tune(self.loaded.tokenizer.settings, prompt)
+            self.live_roll.set_tune(opening)
+            # The model's own notes begin at (or after) the prompt's last onset.
+            last = max((n.start for n in opening.notes), default=None)
+            self.live_roll.set_marker(last, "end of prompt")
         self.progress.setRange(0, self._max_chars)
         self.progress.setValue(0)
-        self.progress.setFormat("%v / %m chars")
+        self.progress.setFormat(f"%v / %m {self._unit()}s")
         self.status_label.setStyleSheet("")
         self.status_label.setText(f"Generating {num} variation{'s' if num > 1 else ''}…")
         self.runner.start(
@@ -582,9 +723,10 @@ class GenerationPane(QWidget):
             prompt,
             num,
             self.sampling_params(seed),
-            meter_aware=self.meter_aware_check.isChecked(),
+            meter_aware=self.meter_aware_check.isChecked() and not events,
             t0=self._t0,
         )
+        self.runner.watch(self.watch_spin.value() - 1)
         # music21 checks of earlier results hold the GIL for ~100 ms each: not while streaming.
         self.results.pause_checks(True)
         self._update_controls()
@@ -593,6 +735,9 @@ class GenerationPane(QWidget):
 
     def stop(self) -> None:
         self.runner.stop()
+
+    def _unit(self) -> str:
+        return "event" if self._kind == "events" else "char"
 
     def _on_runner_streamed(self, chunk: StreamChunk) -> None:
         watched = self.watch_spin.value() - 1
@@ -603,12 +748,24 @@ class GenerationPane(QWidget):
             if self.first_char_latency is None:
                 self.first_char_latency = time.perf_counter() - self._t0
                 self.first_char_shown.emit(self.first_char_latency)
+        if chunk.roll is not None and chunk.roll[0] == watched:
+            self._show_roll(chunk.roll[1])
         self.progress.setValue(min(chunk.steps, self._max_chars))
+
+    def _show_roll(self, tune) -> None:  # a playback Tune
+        self.live_roll.set_tune(tune)
+        self.live_roll.setTitle(
+            f"Variation {self.watch_spin.value()}: {len(tune.notes)} notes, {tune.duration:.1f} s"
+        )
 
     def _on_watch_changed(self, value: int) -> None:
         if 0 < value <= len(self._live):
             self._live_shown = None
             self._show_live(value - 1)
+            self.runner.watch(value - 1)
+            if 0 < value <= len(self._pieces):  # done: draw the finished piece
+                piece = self._pieces[value - 1]
+                self._show_roll(piece_tune(piece.settings, piece.text))
 
     def _show_live(self, index: int) -> None:
         """Show variation ``index`` as sampled so far, as it will be kept: without the
@@ -629,6 +786,9 @@ class GenerationPane(QWidget):
 
     def _on_runner_completed(self, outcome: GenerationOutcome) -> None:
         self.last_outcome = outcome
+        if outcome.pieces:
+            self._pieces_completed(outcome)
+            return
         model = outcome.model_path.name
         tunes = [
             GeneratedTune.make(
@@ -662,12 +822,39 @@ class GenerationPane(QWidget):
         )
         self.generation_finished.emit(outcome)
 
+    def _pieces_completed(self, outcome: GenerationOutcome) -> None:
+        """An event model's batch: its pieces (rendered on the worker) go to the results."""
+        self._pieces = list(outcome.pieces)
+        prompt_events = len(outcome.prompt.split())
+        # A piece stopped before its first event is no result.
+        pieces = [p for p in self._pieces if p.events > prompt_events]
+        self.results.add_tunes(pieces)
+        n = f"{len(pieces)} piece{'s' if len(pieces) != 1 else ''}"
+        events = outcome.stats.get("chars", 0)
+        if outcome.stopped:
+            steps = max((p.events - prompt_events for p in self._pieces), default=0)
+            self.progress.setFormat(
+                f"Stopped after {steps:,} of {self._max_chars:,} events: {n} "
+                f"in {outcome.elapsed:.1f} s"
+            )
+        else:
+            self.progress.setValue(self.progress.maximum())
+            self.progress.setFormat(f"Done: {n} in {outcome.elapsed:.1f} s")
+        broken = [p for p in pieces if not p.midi]
+        extra = f"; {len(broken)} without notes" if broken else ""
+        self.status_label.setText(
+            f"{'Stopped' if outcome.stopped else 'Done'}: {n}, {events:,.0f} events in "
+            f"{outcome.elapsed:.1f} s ({outcome.stats.get('chars_per_s', 0):,.0f} events/s), "
+            f"seed {outcome.params.seed}{extra}"
+        )
+        self.generation_finished.emit(outcome)
+
     def _on_runner_finished(self) -> None:
         self.results.pause_checks(False)
         self._update_controls()
 
     def _on_runner_failed(self, message: str) -> None:
-        self.progress.setFormat("Failed after %v chars")
+        self.progress.setFormat(f"Failed after %v {self._unit()}s")
         self.status_label.setStyleSheet("color: #b00020;")
         self.status_label.setText(f"Generation failed: {message}")
 
@@ -703,6 +890,7 @@ class GenerationPane(QWidget):
         """Stop sampling and wait for every worker thread (before the app quits)."""
         self.runner.shutdown()
         self.loader.shutdown()
+        self.event_prompt.shutdown()
         self.results.shutdown()
 
 

@@ -1,15 +1,20 @@
-"""The neuron viewer: run a tune through a model and look at every unit over it.
+"""The neuron viewer: run a tune (or, for an event model, a MIDI piece) through a model and
+look at every unit over it.
 
-Top: where the text comes from (the session's inspect requests, the editor's tune, a paste box)
+Top: where the input comes from (the session's inspect requests, the editor's tune, a paste box;
+for event models a MIDI or event file opened here, or a piece of the session's loaded MIDI data)
 and the capture's progress with a Cancel button; the model is the session's checkpoint, or one
-opened here, or the shipped default. Middle: the neurons x characters heatmap with a layer /
+opened here, or the shipped default. Middle: the neurons x tokens heatmap with a layer /
 hidden-cell selector and a neuron sort (index, variance, correlation with the selection).
-Bottom: the selected neuron's colouring of the text with its activation curve, and on the right
-the hover readout, search results (a selected span or a built-in probe), the neurons most
-active at the selected character and the model's top-10 next characters there.
+Bottom: the selected neuron's colouring of the text (or of the events' labels, a bar a line)
+with its activation curve, and on the right the hover readout, search results (a selected span
+or a built-in probe), the neurons most active at the selected token and the model's top-10 next
+tokens there.
 
-Clicking a heatmap cell selects both its neuron (row) and its character (column). Capture runs
-on an :class:`~workbench.ui.workers.activation_worker.ActivationWorker` thread.
+What depends on the kind of capture (labels, readouts, probes) comes from its
+:class:`~workbench.neurons.reading.Reading`, chosen once per capture. Clicking a heatmap cell
+selects both its neuron (row) and its token (column). Capture runs on an
+:class:`~workbench.ui.workers.activation_worker.ActivationWorker` thread.
 """
 
 from __future__ import annotations
@@ -40,19 +45,21 @@ from PySide6.QtWidgets import (
 )
 
 from models.activation_store import PROBS, Activations
-from workbench.neurons.export import export_csv, export_html
+from workbench.neurons.export import export_csv
+from workbench.neurons.piece_input import EVENT_FILE_PATTERNS, piece_file
 from workbench.neurons.probes import (
     PROBES,
     ProbeError,
     rank_neurons,
-    run_probe,
     sort_units,
     span_mask,
 )
+from workbench.neurons.reading import Reading, reading_for
 from workbench.session import Session
 from workbench.ui.lifetimes import connect_session
-from workbench.ui.widgets.heatmap_view import HeatmapView, shown_char
+from workbench.ui.widgets.heatmap_view import HeatmapView
 from workbench.ui.widgets.neuron_text_view import NeuronTextView
+from workbench.ui.widgets.scrolling import AdaptiveSplitter
 from workbench.ui.workers.activation_worker import ActivationWorker
 
 TOP_N = 10
@@ -92,6 +99,7 @@ class NeuronsPane(QWidget):
         self.setObjectName("NeuronsPane")
         self.session = session
         self.acts: Activations | None = None
+        self.reading: Reading | None = None  # how the capture on display reads (its kind)
         self.keys: list[str] = []  # arrays shown (several when all layers are shown)
         self.matrix = np.zeros((0, 0), dtype=np.float32)  # (T, units) of `keys`
         self.order = np.zeros(0, dtype=int)  # display row -> unit
@@ -99,7 +107,9 @@ class NeuronsPane(QWidget):
         self.selected_unit: int | None = None
         self.selected_char: int | None = None
         self.checkpoint_override: Path | None = None
-        self._pending: str | None = None  # a text to run once the current capture ends
+        # What to run once the current capture ends: ("text", str) or ("midi", Path).
+        self._pending: tuple[str, object] | None = None
+        self._last_midi: Path | None = None  # the MIDI or event file last run, if it was one
         self._last_text = ""
 
         self.worker = ActivationWorker(self)
@@ -113,12 +123,14 @@ class NeuronsPane(QWidget):
         connections = [
             (session.inspect_requested, self._on_session_inspect_requested),
             (session.checkpoint_changed, self._on_session_checkpoint_changed),
+            (session.dataset_changed, self._on_session_dataset_changed),
         ]
         connect_session(self, connections)
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
         self._update_model_label()
+        self._on_session_dataset_changed(session.dataset)
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -126,19 +138,40 @@ class NeuronsPane(QWidget):
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
         self.model_label = QLabel()
+        self.model_label.setWordWrap(True)  # a long checkpoint name wraps, not widens the pane
         self.model_button = QPushButton("Model…")
         self.model_button.clicked.connect(self._on_model_clicked)
         self.editor_button = QPushButton("Inspect editor tune")
         self.editor_button.clicked.connect(self._on_editor_clicked)
         self.paste_button = QPushButton("Paste text…")
         self.paste_button.setCheckable(True)
+        self.midi_button = QPushButton("Open MIDI…")
+        self.midi_button.setToolTip(
+            "Run a MIDI file (or a generated piece's .events.txt) through an event model, "
+            "encoded as the model's training data was"
+        )
+        self.midi_button.clicked.connect(self._on_midi_clicked)
+        # The session's loaded MIDI pieces, when it holds some.
+        self.piece_combo = QComboBox()
+        self.piece_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.piece_combo.setMaximumWidth(200)
+        self.piece_button = QPushButton("Inspect piece")
+        self.piece_button.clicked.connect(self._on_piece_clicked)
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
         self.progress.setVisible(False)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.worker.cancel)
-        for w in (self.model_label, self.model_button, self.editor_button, self.paste_button):
+        for w in (
+            self.model_label,
+            self.model_button,
+            self.editor_button,
+            self.paste_button,
+            self.midi_button,
+            self.piece_combo,
+            self.piece_button,
+        ):
             top.addWidget(w)
         top.addStretch(1)
         top.addWidget(self.progress)
@@ -168,8 +201,14 @@ class NeuronsPane(QWidget):
             self.sort_combo.addItem(label, key)
         self.sort_combo.currentIndexChanged.connect(lambda _: self._apply_sort())
         self.probe_combo = QComboBox()
-        for name, probe in PROBES.items():
-            self.probe_combo.addItem(probe.label, name)
+        self._fill_probes(PROBES)
+        # Compact combos (their lists still show whole names): sized to their longest item,
+        # this row needed 732 px, more than the research tabs' column on a 1366-px screen.
+        for combo in (self.sort_combo, self.probe_combo):
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(10)
         self.probe_button = QPushButton("Rank neurons")
         self.probe_button.clicked.connect(self._on_probe_clicked)
         self.export_button = QToolButton()
@@ -255,7 +294,7 @@ class NeuronsPane(QWidget):
         side.addWidget(self.next_label)
         side.addWidget(self.next_list)
 
-        bottom = QSplitter(Qt.Orientation.Horizontal)
+        bottom = AdaptiveSplitter()
         bottom.addWidget(left)
         bottom.addWidget(right)
         bottom.setSizes([900, 300])
@@ -290,20 +329,40 @@ class NeuronsPane(QWidget):
         if not text.strip():
             self._report("nothing to inspect: the text is empty")
             return
+        self._run(("text", text))
+
+    def inspect_midi(self, path: str | Path) -> None:
+        """Run a MIDI file (or an event text file) through the model, an event model, encoded
+        with the model's own settings."""
+        self._run(("midi", Path(path)))
+
+    def _run(self, job: tuple[str, object]) -> None:
         path = self.checkpoint_path()
         if path is None:
             self._report("no model to inspect with: choose a checkpoint (Model…) or train one")
             return
-        self._last_text = text
+        kind, what = job
+        self._last_text = what if kind == "text" else ""
+        self._last_midi = what if kind == "midi" else None
         if self.worker.is_running():
-            self._pending = text
+            self._pending = job
             self.worker.cancel()
             return
         self.progress.setValue(0)
         self.progress.setVisible(True)
         self.cancel_button.setEnabled(True)
-        self._report(f"running {len(text)} characters through {path.name}…")
-        self.worker.start(path, text)
+        if kind == "text":
+            self._report(f"running {len(what)} characters through {path.name}…")
+            self.worker.start(path, what)
+        else:
+            self._report(f"running {what.name} through {path.name}…")
+            self.worker.start(path, midi=what)
+
+    def _rerun_last(self) -> None:
+        if self._last_midi is not None:
+            self.inspect_midi(self._last_midi)
+        elif self._last_text:
+            self.inspect(self._last_text)
 
     def shutdown(self) -> None:
         self.worker.shutdown()
@@ -313,11 +372,43 @@ class NeuronsPane(QWidget):
 
     def _on_session_checkpoint_changed(self, _path: object) -> None:
         self._update_model_label()
-        if self._last_text and self.checkpoint_override is None:
-            self.inspect(self._last_text)
+        if self.checkpoint_override is None:
+            self._rerun_last()
+
+    def _on_session_dataset_changed(self, dataset: object) -> None:
+        # MIDI data (a MidiLoadResult) has pieces; ABC data has tunes, which the editor holds.
+        pieces = list(getattr(dataset, "pieces", None) or [])
+        self.piece_combo.clear()
+        for piece in pieces:
+            self.piece_combo.addItem(Path(piece.source).name or piece.source, piece)
+            self.piece_combo.setItemData(
+                self.piece_combo.count() - 1, piece.source, Qt.ItemDataRole.ToolTipRole
+            )
+        self.piece_combo.setVisible(bool(pieces))
+        self.piece_button.setVisible(bool(pieces))
+
+    def _on_piece_clicked(self) -> None:
+        piece = self.piece_combo.currentData()
+        if piece is None:
+            return
+        # Read again from its file with the model's own encoding; the text as loaded when the
+        # file is gone (it may then be of another encoding: the worker says so).
+        source = piece_file(piece)
+        if source is not None:
+            self.inspect_midi(source)
+        else:
+            self.inspect(piece.text)
 
     def _on_editor_clicked(self) -> None:
         self.inspect(self.session.editor_tune)
+
+    def _on_midi_clicked(self) -> None:
+        patterns = " ".join(EVENT_FILE_PATTERNS)
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a MIDI file", "", f"MIDI or event files ({patterns});;All files (*)"
+        )
+        if path:
+            self.inspect_midi(path)
 
     def _on_model_clicked(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -326,8 +417,7 @@ class NeuronsPane(QWidget):
         if path:
             self.checkpoint_override = Path(path)
             self._update_model_label()
-            if self._last_text:
-                self.inspect(self._last_text)
+            self._rerun_last()
 
     def _on_worker_progressed(self, fraction: float, what: str) -> None:
         self.progress.setValue(int(fraction * 100))
@@ -335,7 +425,7 @@ class NeuronsPane(QWidget):
 
     def _on_worker_captured(self, acts: Activations, description: str) -> None:
         self.set_activations(acts)
-        self._report(f"{len(acts.text)} characters through {description}")
+        self._report(f"{len(acts)} {self.reading.unit_noun}s through {description}")
         self.captured.emit()
 
     def _on_worker_failed(self, message: str) -> None:
@@ -350,7 +440,7 @@ class NeuronsPane(QWidget):
         self.cancel_button.setEnabled(False)
         pending, self._pending = self._pending, None
         if pending is not None:
-            self.inspect(pending)
+            self._run(pending)
 
     def _report(self, message: str) -> None:
         self.status_label.setText(message)
@@ -361,8 +451,16 @@ class NeuronsPane(QWidget):
     def set_activations(self, acts: Activations) -> None:
         """Show captured (or loaded) activations."""
         self.acts = acts
+        self.reading = reading = reading_for(acts)
         self.selected_unit = self.selected_char = None
-        self.text_view.set_text(acts.text)
+        if reading.kind == "events":
+            self.text_view.set_tokens(reading.labels, reading.line_breaks)
+        else:
+            self.text_view.set_text(acts.text)
+        self.curve_plot.setLabel("bottom", reading.unit_noun)
+        self.next_label.setText(f"Next {reading.unit_noun} (top {TOP_N})")
+        if reading.probes is not self._probes:
+            self._fill_probes(reading.probes)
         self.layer_combo.blockSignals(True)
         self.layer_combo.clear()
         keys = acts.state_keys()
@@ -387,9 +485,7 @@ class NeuronsPane(QWidget):
         self.results_list.clear()
         self._apply_sort(keep_view=False)
         limit = float(np.abs(self.matrix).max()) or 1.0
-        self.curve_plot.setRange(
-            xRange=(0, len(self.acts.text)), yRange=(-limit, limit), padding=0.02
-        )
+        self.curve_plot.setRange(xRange=(0, len(self.acts)), yRange=(-limit, limit), padding=0.02)
         self.select_neuron(int(self.order[0]))
 
     def _apply_sort(self, keep_view: bool = True) -> None:
@@ -400,7 +496,7 @@ class NeuronsPane(QWidget):
         if by == "correlation":
             span = self.text_view.selection()
             if span is not None:
-                reference = span_mask(len(self.acts.text), *span)
+                reference = span_mask(len(self.acts), *span)
             elif self.selected_unit is not None:
                 reference = self.matrix[:, self.selected_unit]
         try:
@@ -411,7 +507,11 @@ class NeuronsPane(QWidget):
         self.row_of = np.empty_like(self.order)
         self.row_of[self.order] = np.arange(len(self.order))
         self.heatmap.set_data(
-            self.matrix[:, self.order], self.acts.text, self.order, keep_view=keep_view
+            self.matrix[:, self.order],
+            self.reading.labels,
+            self.order,
+            keep_view=keep_view,
+            noun=self.reading.unit_noun,
         )
         self._update_cursor()
 
@@ -440,8 +540,8 @@ class NeuronsPane(QWidget):
         self._update_cursor()
 
     def select_char(self, position: int) -> None:
-        """Show the most active neurons at `position` and the model's next-character top 10."""
-        if self.acts is None or not 0 <= position < len(self.acts.text):
+        """Show the most active neurons at `position` and the model's next-token top 10."""
+        if self.acts is None or not 0 <= position < len(self.acts):
             return
         self.selected_char = position
         self.text_view.mark(position)
@@ -449,18 +549,21 @@ class NeuronsPane(QWidget):
         self.curve_marker.setVisible(True)
         self._update_cursor()
         column = self.matrix[position]
-        ch = shown_char(self.acts.text[position])
-        self.top_label.setText(f"Most active neurons at {ch!r} (position {position})")
+        reading = self.reading
+        label = reading.labels[position]
+        self.top_label.setText(f"Most active neurons at {label!r} (position {position})")
+        self.top_label.setToolTip(reading.describe(position))
         # argpartition then a sort of the few: a full argsort of 1,024 units costs more.
         top = np.argpartition(-np.abs(column), min(TOP_N, len(column) - 1))[:TOP_N]
         top = top[np.argsort(-np.abs(column[top]), kind="stable")]
         _fill(self.top_list, [(f"{self.unit_name(int(u))}: {column[u]:+.3f}", int(u)) for u in top])
         probs = self.acts[PROBS][position]
-        self.next_label.setText(f"Next character after {ch!r} (top {TOP_N})")
+        self.next_label.setText(f"Next {reading.unit_noun} after {label!r} (top {TOP_N})")
         best = np.argsort(-probs, kind="stable")[:TOP_N]
+        vocab = self.acts.vocab
         _fill(
             self.next_list,
-            [(f"{shown_char(self.acts.vocab[i])}  {probs[i]:.1%}", None) for i in best],
+            [(f"{reading.vocab_label(vocab[i], position)}  {probs[i]:.1%}", None) for i in best],
         )
 
     def _on_heatmap_hovered(self, col: int, row: int) -> None:
@@ -468,16 +571,16 @@ class NeuronsPane(QWidget):
             return
         unit = int(self.order[row])
         value = float(self.matrix[col, unit])
-        ch = shown_char(self.acts.text[col])
-        self.readout.setText(f"{ch!r} at {col} · neuron {self.unit_name(unit)} · {value:+.4f}")
+        where = self.reading.describe(col)
+        self.readout.setText(f"{where} · neuron {self.unit_name(unit)} · {value:+.4f}")
 
     def _on_text_hovered(self, position: int) -> None:
         if position < 0 or self.acts is None or self.selected_unit is None:
             return
         value = float(self.matrix[position, self.selected_unit])
-        ch = shown_char(self.acts.text[position])
+        where = self.reading.describe(position)
         self.readout.setText(
-            f"{ch!r} at {position} · neuron {self.unit_name(self.selected_unit)} · {value:+.4f}"
+            f"{where} · neuron {self.unit_name(self.selected_unit)} · {value:+.4f}"
         )
 
     def _on_heatmap_clicked(self, col: int, row: int) -> None:
@@ -496,13 +599,9 @@ class NeuronsPane(QWidget):
         if self.acts is None:
             return
         self.text_view.set_selection(start, end)
-        shown = self.acts.text[start:end].replace("\n", "\u21b5")
-        if len(shown) > 24:
-            shown = shown[:24] + "…"
+        shown = self.reading.span_text(start, end)
         try:
-            ranking = rank_neurons(
-                self.matrix, span_mask(len(self.acts.text), start, end), binary=True
-            )
+            ranking = rank_neurons(self.matrix, span_mask(len(self.acts), start, end), binary=True)
         except ProbeError as error:
             self._report(str(error))
             return
@@ -510,16 +609,24 @@ class NeuronsPane(QWidget):
         if self.sort_combo.currentData() == "correlation":
             self._apply_sort()
 
+    def _fill_probes(self, probes: dict) -> None:
+        """Offer the probes of the capture's kind (ABC text's, or music's for events)."""
+        self._probes = probes
+        self.probe_combo.clear()
+        for name, probe in probes.items():
+            self.probe_combo.addItem(probe.label, name)
+
     def _on_probe_clicked(self) -> None:
         if self.acts is None:
             return
         name = self.probe_combo.currentData()
+        label = self.reading.probes[name].label
         try:
-            ranking = run_probe(name, self.acts.text, self.matrix)
+            ranking = self.reading.rank(name, self.matrix)
         except ProbeError as error:
-            self._report(f"{PROBES[name].label}: {error}")
+            self._report(f"{label}: {error}")
             return
-        self._show_ranking(ranking, PROBES[name].label)
+        self._show_ranking(ranking, label)
 
     def _show_ranking(self, ranking, what: str) -> None:
         self.results_label.setText(f"{what}: ranked by |{METHOD_NAMES[ranking.method]}|")
@@ -575,7 +682,7 @@ class NeuronsPane(QWidget):
             painter.end()
 
     def export_text_html(self, path: Path) -> None:
-        export_html(path, self.text_view.text, self.text_view.values, self.text_view.title)
+        Path(path).write_text(self.text_view.to_html(), encoding="utf-8")
 
     def export_text_png(self, path: Path) -> None:
         if not self.text_view.grab().save(str(path), "PNG"):

@@ -6,7 +6,9 @@ the runs root; when the pane is shown with a run selected in the session, or `sh
 called, the stored curves are replayed. `enqueue` runs several configurations one after another
 (the sweep builder's entry point). While a run trains the progress bar shows its share and ETA;
 once it ends, how it ended ("Done: 1,000 steps in 2 min 10 s", "Stopped after 300 of 1,000
-steps") instead of a stale ETA.
+steps") instead of a stale ETA. `follow_run(path)` ("Follow run directory…") shows a run that
+another process writes (the CLI, a cluster job in a synced folder) the same way, fed by a
+`FollowDriver` that tails its metrics.jsonl; stopping following leaves the curves.
 """
 
 from __future__ import annotations
@@ -41,8 +43,9 @@ from workbench.runs import default_runs_root, read_curves
 from workbench.session import Session
 from workbench.training_job import JobSpec
 from workbench.ui.widgets.config_form import ConfigForm
-from workbench.ui.widgets.scrolling import VerticalScrollArea
+from workbench.ui.widgets.scrolling import AdaptiveSplitter, VerticalScrollArea
 from workbench.ui.widgets.training_plots import TrainingPlotsWidget
+from workbench.ui.workers.follow_driver import FollowDriver
 from workbench.ui.workers.training_driver import TrainingDriver
 
 END_REASONS = {
@@ -126,6 +129,13 @@ class TrainingPane(QWidget):
         other_buttons = QHBoxLayout()
         other_buttons.addWidget(self.fine_tune_button)
         other_buttons.addWidget(self.resume_run_button)
+        self.follow_button = QPushButton("Follow run directory…")
+        self.follow_button.setObjectName("follow_button")
+        self.follow_button.setToolTip(
+            "Watch a run that another process writes (the command line, a cluster job in a "
+            "synced folder): its curves, progress and latest sample, live"
+        )
+        other_buttons.addWidget(self.follow_button)
         other_buttons.addStretch(1)
         buttons.addLayout(run_buttons)
         buttons.addLayout(other_buttons)
@@ -170,7 +180,7 @@ class TrainingPane(QWidget):
         right_layout.addWidget(self.progress_bar)
         right_layout.addLayout(status_row)
         right_layout.addWidget(output, 1)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter = AdaptiveSplitter()
         splitter.addWidget(scroll)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
@@ -181,6 +191,12 @@ class TrainingPane(QWidget):
         self.driver.paused_changed.connect(self._on_driver_paused_changed)
         self.driver.finished.connect(self._on_driver_finished)
         self.driver.failed.connect(self._on_driver_failed)
+        self.follow_driver = FollowDriver(self)
+        self.follow_driver.events_received.connect(self._on_follow_events_received)
+        self.follow_driver.restarted.connect(self._on_follow_restarted)
+        self.follow_driver.sample_changed.connect(self._on_follow_sample_changed)
+        self.follow_driver.liveness_changed.connect(self._on_follow_liveness_changed)
+        self.follow_button.clicked.connect(self._on_follow_clicked)
         self.start_button.clicked.connect(self._on_start_clicked)
         self.pause_button.clicked.connect(self._on_pause_clicked)
         self.stop_button.clicked.connect(self._on_stop_clicked)
@@ -210,13 +226,15 @@ class TrainingPane(QWidget):
     def show_run(self, path: Path) -> None:
         """Replay a stored run's curves (and its last sample) in the plots."""
         path = Path(path)
+        self.stop_following()
         try:
             curves = read_curves(path)
         except (OSError, ValueError, KeyError) as exc:
             self._show_error(f"Cannot read the run {path.name}: {exc}")
             return
         self.plots.load(curves)
-        samples = sorted((path / "samples").glob("*.abc"))
+        # A char model's samples are .abc, an event model's .events.txt.
+        samples = sorted([*(path / "samples").glob("*.abc"), *(path / "samples").glob("*.txt")])
         if samples:
             self.sample_box.setTitle(f"Latest sample ({samples[-1].stem})")
             self.sample_view.setPlainText(samples[-1].read_text(encoding="utf-8"))
@@ -239,6 +257,12 @@ class TrainingPane(QWidget):
         checkpoint = checkpoint or default_checkpoint()
         if checkpoint is None:
             self._show_error("This installation has no shipped default model to fine-tune.")
+            return False
+        if checkpoint == default_checkpoint() and self.session.data_settings is not None:
+            self._show_error(
+                "The shipped model reads ABC tunes, not MIDI: fine-tune a MIDI model's "
+                "checkpoint (Fine-tune a checkpoint…) or Start a new run on the MIDI pieces."
+            )
             return False
         if not Path(checkpoint).is_file():
             self._show_error(f"Cannot fine-tune: {checkpoint} does not exist.")
@@ -282,6 +306,8 @@ class TrainingPane(QWidget):
             run_dir=str(run_dir),
             config=cfg.to_dict(),
             init=str(init) if init is not None else None,
+            # MIDI is read as the dataset pane read it (a checkpoint keeps its own encoding).
+            midi_settings=self.session.data_settings,
         )
         verb = "Fine-tuning" if init is not None else "Starting"
         self._begin(spec, f"{verb} {run_dir.name}…")
@@ -302,6 +328,7 @@ class TrainingPane(QWidget):
         raise OSError(f"too many runs named {base} in {root}")
 
     def _begin(self, spec: JobSpec, status: str) -> None:
+        self.stop_following()
         self.error_label.hide()
         self._stop_requested = False
         self._progress = {}
@@ -371,6 +398,9 @@ class TrainingPane(QWidget):
             not training and run is not None and (run / "last.pt").exists()
         )
         self.form.setEnabled(not training)
+        self.follow_button.setEnabled(not training)
+        following = self.follow_driver.following
+        self.follow_button.setText("Stop following" if following else "Follow run directory…")
 
     # -- the run's events ------------------------------------------------------------------
 
@@ -395,7 +425,10 @@ class TrainingPane(QWidget):
             elif kind == "loaded":
                 problems = len(event.get("problems", []))
                 extra = f" ({problems} with problems)" if problems else ""
-                self._set_status(f"Loaded {event.get('tunes')} tunes{extra}; building the model…")
+                what = f"{event.get('tunes')} {event.get('noun', 'tunes')}"
+                if event.get("encoding"):
+                    what += f" ({event['encoding']} events)"
+                self._set_status(f"Loaded {what}{extra}; building the model…")
             elif kind == "checkpoint":
                 self._set_status(f"Saved {Path(event['path']).name} at step {event['step']}")
         if "step" in p:
@@ -404,7 +437,7 @@ class TrainingPane(QWidget):
     def _time_budget(self) -> float:
         # config.json is written before the start event; a resumed run's spec has no config.
         try:
-            path = self.driver.run_dir / "config.json"
+            path = (self.follow_driver.run_dir or self.driver.run_dir) / "config.json"
             return float(json.loads(path.read_text(encoding="utf-8"))["train"]["time_budget"])
         except (OSError, ValueError, KeyError, TypeError):
             return 0.0
@@ -417,6 +450,10 @@ class TrainingPane(QWidget):
         done, etas = 0.0, []
         # Wall-clock rate: evaluations, samples and saving take their share of the time left.
         rate = (step["step"] - first["step"]) / max(time.monotonic() - p["t0"], 1e-9)
+        if self.follow_driver.following:
+            # Another process's run, caught up in one read: its own clock gives the rate.
+            took = step.get("elapsed", 0.0) - first.get("elapsed", 0.0)
+            rate = (step["step"] - first["step"]) / max(took, 1e-9)
         if total:
             done = step["step"] / total
             if rate > 0:
@@ -430,7 +467,7 @@ class TrainingPane(QWidget):
         self.progress_bar.setFormat(f"{done:.0%}{eta}")
         text = (
             f"Step {step['step']} · epoch {step['epoch']:.2f} · loss {step['loss']:.3f}"
-            f" · {step.get('chars_per_sec', 0):,.0f} chars/s"
+            f" · {step.get('chars_per_sec', 0):,.0f} {p.get('start', {}).get('unit', 'char')}s/s"
         )
         if "eval" in p:
             e = p["eval"]
@@ -439,6 +476,8 @@ class TrainingPane(QWidget):
             text = f"Stopping · {text}"
         elif self.driver.paused:
             text = f"Paused · {text}"
+        elif self.follow_driver.following:
+            text = f"{self._follow_state()} · {text}"
         self._set_status(text)
 
     def _on_driver_paused_changed(self, paused: bool) -> None:
@@ -492,6 +531,100 @@ class TrainingPane(QWidget):
         self.running_changed.emit(False)
         if self.queue and not self._stop_requested:
             self._start_next()
+
+    # -- following a run another process writes -------------------------------------------
+
+    def is_following(self) -> bool:
+        return self.follow_driver.following
+
+    def follow_run(self, path: Path) -> bool:
+        """Show the run in `path` live as another process writes it (the curves, progress and
+        latest sample), without owning that process. Returns False (with a message) if not."""
+        path = Path(path)
+        if self.driver.running:
+            self._show_error("A run is training here: stop it before following another.")
+            return False
+        if not ((path / "config.json").is_file() or (path / "metrics.jsonl").is_file()):
+            self._show_error(
+                f"Cannot follow {path}: it is not a run directory (no config.json or "
+                "metrics.jsonl in it)"
+            )
+            return False
+        self.stop_following()
+        self.error_label.hide()
+        self._progress = {}
+        self.plots.clear()
+        self.sample_view.clear()
+        self.sample_box.setTitle("Latest sample")
+        self.progress_bar.setRange(0, PROGRESS_STEPS)
+        self.progress_bar.setValue(0)
+        self.progress_bar.setFormat("%p%")
+        self._set_status(f"Following {path.name}: reading {path / 'metrics.jsonl'}…")
+        self.follow_driver.start(path)
+        self._update_buttons()
+        return True
+
+    def stop_following(self) -> None:
+        """Stop following; the curves and sample shown stay."""
+        if not self.follow_driver.following:
+            return
+        name = self.follow_driver.run_dir.name
+        self.follow_driver.stop()
+        self.plots.redraw()  # the points read last, without waiting for the redraw timer
+        self._set_status(f"Stopped following {name} (its curves stay)")
+        self._update_buttons()
+
+    def _on_follow_clicked(self) -> None:
+        if self.follow_driver.following:
+            self.stop_following()
+            return
+        start = self.runs_root or default_runs_root()
+        folder = QFileDialog.getExistingDirectory(self, "Follow a run directory", str(start))
+        if folder:
+            self.follow_run(Path(folder))
+
+    def _follow_state(self) -> str:
+        name = self.follow_driver.run_dir.name
+        live = self.follow_driver.liveness
+        if "end" in self._progress:
+            return f"Following {name} (ended)"
+        if live is None:
+            return f"Following {name}"
+        if live.running:
+            return f"Following {name} (running)"
+        return f"Following {name} (not running: {live.why or 'no process is writing it'})"
+
+    def _on_follow_events_received(self, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            if event.get("event") == "start":  # a resumed run goes on
+                self._progress.pop("end", None)
+            elif event.get("event") == "end":
+                self._progress["end"] = event
+        self._on_driver_events_received(events)
+        end = self._progress.get("end")
+        if end is not None:
+            reason = str(end.get("reason", ""))
+            if reason == "epochs":
+                self.progress_bar.setValue(PROGRESS_STEPS)
+            self.progress_bar.setFormat(self._ended_text(reason))
+        if "step" not in self._progress:
+            self._set_status(f"{self._follow_state()}: no steps yet")
+
+    def _on_follow_restarted(self) -> None:
+        # metrics.jsonl was replaced or truncated (a run started over): show it afresh.
+        self._progress = {}
+        self.plots.clear()
+
+    def _on_follow_sample_changed(self, name: str, text: str) -> None:
+        step = re.match(r"step0*(\d+)", name)
+        self.sample_box.setTitle(f"Latest sample (step {step[1]})" if step else name)
+        self.sample_view.setPlainText(text)
+
+    def _on_follow_liveness_changed(self, _liveness: object) -> None:
+        if "step" in self._progress:
+            self._show_progress()
+        else:
+            self._set_status(f"{self._follow_state()}: no steps yet")
 
     # -- session and display ---------------------------------------------------------------
 

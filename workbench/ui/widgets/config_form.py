@@ -49,6 +49,8 @@ RECIPE_NAMES = {
     "reports-gru": "Report: GRU-100, SGD-Nesterov, batch 15×25",
     "reports-rnn": "Report: SimpleRNN-100, RMSprop",
     "reports-lstm": "Report: LSTM-100, Adam",
+    "reports-004-midi": "MIDI report 004: 3×LSTM-512 + BatchNorm + Dense-256, RMSprop",
+    "reports-002-midi": "MIDI report 002: Conv1D + 2×LSTM-256, Adam",
 }
 CUSTOM = "custom"
 # Set from the session's split, not from the form.
@@ -74,7 +76,15 @@ class _Field:
 
 _FIELDS: dict[str, _Field] = {
     "arch": _Field(
-        "Architecture", "Model", (("rnn", "SimpleRNN (tanh)"), ("lstm", "LSTM"), ("gru", "GRU"))
+        "Architecture",
+        "Model",
+        (
+            ("rnn", "SimpleRNN (tanh)"),
+            ("lstm", "LSTM"),
+            ("gru", "GRU"),
+            ("lstm-dense", "LSTM stack + Dense (MIDI report 004)"),
+            ("conv-lstm", "Conv1D + LSTM (MIDI report 002)"),
+        ),
     ),
     "hidden": _Field("Hidden units", "Model", lo=1, hi=8192),
     "layers": _Field("Layers", "Model", lo=1, hi=16),
@@ -83,9 +93,15 @@ _FIELDS: dict[str, _Field] = {
         "Model",
         hi=4096,
         special="One-hot",
-        tip="Size of a learned character embedding; one-hot input at 0",
+        tip="Size of a learned character (or event) embedding; one-hot input at 0",
     ),
     "dropout": _Field("Dropout", "Model", hi=0.95, decimals=2, step=0.05),
+    "scalar_input": _Field(
+        "Scalar input",
+        "Model",
+        tip="The MIDI reports' input: each event's id divided by the vocabulary size, one "
+        "number a step (report architectures only; overrides the embedding)",
+    ),
     "optimizer": _Field(
         "Optimizer",
         "Optimisation",
@@ -162,16 +178,16 @@ _FIELDS: dict[str, _Field] = {
         hi=10,
         decimals=4,
         step=0.001,
-        tip="Nats/char the smoothed validation loss must improve by to count",
+        tip="Nats per character (or event) the smoothed validation loss must improve by",
     ),
     "eval_every": _Field("Evaluate every", "Run", special="Auto"),
     "eval_unit": _Field("Evaluation unit", "Run", (("steps", "steps"), ("epochs", "epochs"))),
     "sample_chars": _Field(
-        "Sample characters",
+        "Sample length",
         "Run",
         hi=100_000,
         special="None",
-        tip="Length of the sample shown at each evaluation",
+        tip="Characters (or events, for MIDI) of the sample shown at each evaluation",
     ),
     "device": _Field("Device", "Run", (("auto", "Auto (GPU if present)"), ("cpu", "CPU"))),
     "amp": _Field(

@@ -13,6 +13,13 @@ and "Discard all not kept". The list itself lives only as long as the window, so
 document across sessions). The Saved column says where, a label counts them, and quitting asks
 about the tunes not saved, starred or not (the pane's `confirm_close`).
 
+A MIDI event model's pieces (`GeneratedPiece`) share the list: their row shows the meter and
+bars of their MIDI, the key music21 hears, and whether the events decoded to notes and music21
+reads the MIDI (checked on the worker, as a tune's parse is); their text is their events, laid
+out by bar. Play plays their MIDI; Send to editor and Compare are for ABC tunes and say so; the
+export formats offered are those that suit what the list holds (a piece exports as MIDI,
+MusicXML through music21, or WAV).
+
 Exports run on a worker thread and end with a summary of what was written and what failed.
 One tune goes through a save dialog proposing its title as the file name; several go into a
 folder under their titles, and files already there are replaced only when the user says so
@@ -42,12 +49,16 @@ from PySide6.QtWidgets import (
 
 from workbench.generation import (
     ExportSummary,
+    GeneratedPiece,
     GeneratedTune,
+    PieceCheck,
+    check_piece,
     export_choices,
-    export_generated,
-    export_names,
+    export_results,
     parse_problem,
+    result_export_names,
 )
+from workbench.midi_data.stats import preview_text
 from workbench.session import PlayRequest, Session
 from workbench.ui.export_dialogs import ask_folder, ask_save_path, names_in_folder
 from workbench.ui.widgets.compare_dialog import CompareDialog
@@ -73,8 +84,38 @@ def _check_parse(text: str) -> str:
     return parses_in_music21(text) or ""
 
 
-def badge(tune: GeneratedTune) -> tuple[str, str]:
-    """The validity column's text and tooltip for `tune`."""
+#: Why the ABC-only actions are disabled for a MIDI piece.
+ABC_ONLY = "For ABC tunes only: a MIDI piece has no ABC text"
+Generated = GeneratedTune | GeneratedPiece
+
+
+def piece_badge(piece: GeneratedPiece) -> tuple[str, str]:
+    """The validity column of a MIDI piece: its events decode to notes; music21 reads it."""
+    if piece.midi:
+        notes = "✓ notes"
+        notes_tip = f"{piece.notes} notes, {piece.seconds:.1f} s, {piece.events} events"
+    else:
+        notes, notes_tip = "✗ notes", f"no MIDI: {piece.decode_error}"
+    if piece.parse_error is None:
+        parse, parse_tip = "… parse", "music21 check running"
+    elif piece.parse_error == "":
+        parse, parse_tip = "✓ parse", "music21 reads its MIDI (MusicXML export works)"
+    else:
+        parse, parse_tip = "✗ parse", f"music21: {piece.parse_error}"
+    return f"{notes} · {parse}", f"{notes_tip}\n{parse_tip}"
+
+
+def play_request(tune: Generated) -> PlayRequest | None:
+    """What Play plays for a result: a tune's ABC, a piece's MIDI (None: it has no notes)."""
+    if tune.kind == "events":
+        return PlayRequest(tune.title, midi=tune.midi) if tune.midi else None
+    return PlayRequest(tune.title, abc=tune.text)
+
+
+def badge(tune: Generated) -> tuple[str, str]:
+    """The validity column's text and tooltip for `tune` (or a MIDI piece)."""
+    if tune.kind == "events":
+        return piece_badge(tune)
     s = tune.summary
     if s.bars_fit:
         bars, bars_tip = "✓ bars", "every bar fits the meter"
@@ -140,7 +181,7 @@ class GenerationResults(QWidget):
         for key, label in SCOPES:
             self.scope_combo.addItem(label, key)
         self.format_combo = QComboBox()
-        for choice in export_choices():
+        for choice in export_choices({"chars"}):
             self.format_combo.addItem(choice.label, choice.fmt)
         self.export_button = QPushButton("Export…")
         self.saved_label = QLabel()
@@ -213,8 +254,8 @@ class GenerationResults(QWidget):
         rows = sorted(self.tree.indexOfTopLevelItem(item) for item in self.tree.selectedItems())
         return [self._tunes[self.tree.topLevelItem(r).data(COL_KEEP, _UID)] for r in rows]
 
-    def add_tunes(self, tunes: list[GeneratedTune]) -> None:
-        """Append `tunes` and queue their music21 checks."""
+    def add_tunes(self, tunes: list[Generated]) -> None:
+        """Append `tunes` (or MIDI pieces) and queue their music21 checks."""
         for tune in tunes:
             self._tunes[tune.uid] = tune
             item = QTreeWidgetItem()
@@ -222,13 +263,39 @@ class GenerationResults(QWidget):
             self._items[tune.uid] = item
             self._fill(item, tune)
             self.tree.addTopLevelItem(item)
-            self._checker.submit(
-                lambda text=tune.text: parse_problem(text),
-                lambda error, uid=tune.uid: self._on_parse_checked(uid, error),
-                lambda message, uid=tune.uid: self._on_parse_checked(uid, message),
-            )
+            if tune.kind == "events":
+                self._checker.submit(
+                    lambda midi=tune.midi: check_piece(midi),
+                    lambda check, uid=tune.uid: self._on_piece_checked(uid, check),
+                    lambda message, uid=tune.uid: self._on_piece_checked(uid, PieceCheck(message)),
+                )
+            else:
+                self._checker.submit(
+                    lambda text=tune.text: parse_problem(text),
+                    lambda error, uid=tune.uid: self._on_parse_checked(uid, error),
+                    lambda message, uid=tune.uid: self._on_parse_checked(uid, message),
+                )
         self._update_buttons()
         self._update_saved_label()
+        self._update_formats()
+
+    def _update_formats(self) -> None:
+        """Offer the export formats that suit what the list holds (a piece has no ABC)."""
+        kinds = {t.kind for t in self._tunes.values()} or {"chars"}
+        choices = export_choices(kinds)
+        wanted = [c.fmt for c in choices]
+        if wanted == [self.format_combo.itemData(i) for i in range(self.format_combo.count())]:
+            return
+        current = self.format_combo.currentData()
+        self.format_combo.blockSignals(True)
+        self.format_combo.clear()
+        for choice in choices:
+            self.format_combo.addItem(choice.label, choice.fmt)
+        index = self.format_combo.findData(current)
+        self.format_combo.setCurrentIndex(
+            index if index >= 0 else self.format_combo.findData("mid")
+        )
+        self.format_combo.blockSignals(False)
 
     def unsaved(self) -> list[GeneratedTune]:
         """The tunes neither exported nor sent to the editor, in list order: quitting loses
@@ -263,8 +330,7 @@ class GenerationResults(QWidget):
         """Block until the queued music21 checks are done (tests, benchmarks)."""
         return self._checker.wait_idle(timeout_ms)
 
-    def _fill(self, item: QTreeWidgetItem, tune: GeneratedTune) -> None:
-        s = tune.summary
+    def _fill(self, item: QTreeWidgetItem, tune: Generated) -> None:
         item.setText(COL_KEEP, "★" if tune.kept else "")
         if tune.saved_to.startswith("exported"):
             item.setText(COL_SAVED, "file")
@@ -275,13 +341,28 @@ class GenerationResults(QWidget):
             tune.saved_to.capitalize() or "Not saved yet: export it or send it to the editor",
         )
         item.setText(COL_TITLE, tune.title)
-        item.setText(COL_KEY, s.key)
-        item.setText(COL_METER, s.meter)
-        item.setText(COL_BARS, str(s.bars))
+        if tune.kind == "events":
+            item.setText(COL_KEY, tune.key)
+            item.setToolTip(COL_KEY, "The key music21 hears in it" if tune.key else "")
+            item.setText(COL_METER, tune.meter)
+            item.setText(COL_BARS, str(tune.bars))
+        else:
+            s = tune.summary
+            item.setText(COL_KEY, s.key)
+            item.setText(COL_METER, s.meter)
+            item.setText(COL_BARS, str(s.bars))
         text, tip = badge(tune)
         item.setText(COL_VALID, text)
         item.setToolTip(COL_VALID, tip)
         item.setToolTip(COL_TITLE, f"seed {tune.seed}, variation {tune.index + 1}")
+
+    def _on_piece_checked(self, uid: int, check: PieceCheck) -> None:
+        piece = self._tunes.get(uid)
+        if piece is None:  # discarded while it was checked
+            return
+        piece.parse_error, piece.key = check.error, check.key
+        self._fill(self._items[uid], piece)
+        self.parse_checked.emit(uid)
 
     def _on_parse_checked(self, uid: int, error: str) -> None:
         tune = self._tunes.get(uid)
@@ -300,9 +381,18 @@ class GenerationResults(QWidget):
     def _update_buttons(self) -> None:
         selected = self.selected_tunes()
         one = len(selected) == 1
+        pieces = any(t.kind == "events" for t in selected)
         for button in (self.send_button, self.play_button, self.inspect_button):
             button.setEnabled(one)
-        self.compare_button.setEnabled(len(selected) == 2)
+        if one and selected[0].kind == "events" and not selected[0].midi:
+            self.play_button.setEnabled(False)  # its events hold no notes
+        # Send and Compare work on ABC text (the editor, two scores): not for a MIDI piece.
+        self.send_button.setEnabled(one and not pieces)
+        self.send_button.setToolTip(ABC_ONLY if pieces else "")
+        self.compare_button.setEnabled(len(selected) == 2 and not pieces)
+        self.compare_button.setToolTip(
+            ABC_ONLY if pieces else "Select two tunes to compare them side by side"
+        )
         self.keep_button.setEnabled(bool(selected))
         self.discard_button.setEnabled(bool(selected))
         self.discard_unkept_button.setEnabled(any(not t.kept for t in self._tunes.values()))
@@ -310,14 +400,17 @@ class GenerationResults(QWidget):
 
     def _on_tree_selection_changed(self) -> None:
         tune = self._current()
-        self.text_view.setPlainText(tune.text if tune else "")
+        if tune is not None and tune.kind == "events":
+            self.text_view.setPlainText(preview_text(tune.text))
+        else:
+            self.text_view.setPlainText(tune.text if tune else "")
         self._update_buttons()
         self._choose_to_play()
 
     def _choose_to_play(self) -> None:
         """The selected tune (one) is what the transport's Play plays: `session.play_choice`."""
         tune = self._current()
-        self.session.choose_result(PlayRequest(tune.title, abc=tune.text) if tune else None)
+        self.session.choose_result(play_request(tune) if tune else None)
 
     def _on_send_clicked(self) -> None:
         if (tune := self._current()) is not None:
@@ -327,8 +420,9 @@ class GenerationResults(QWidget):
             self.session.prompt = tune.text
 
     def _on_play_clicked(self) -> None:
-        if (tune := self._current()) is not None:
-            self.session.request_play(PlayRequest(tune.title, abc=tune.text))
+        tune = self._current()
+        if tune is not None and (request := play_request(tune)) is not None:
+            self.session.request_play(request)
 
     def _on_inspect_clicked(self) -> None:
         if (tune := self._current()) is not None:
@@ -364,6 +458,7 @@ class GenerationResults(QWidget):
                 self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(item))
         self._update_buttons()
         self._update_saved_label()
+        self._update_formats()
 
     def discard_selected(self) -> None:
         self.discard(self.selected_tunes())
@@ -397,12 +492,13 @@ class GenerationResults(QWidget):
         if not tunes:
             self.status_label.setText("Nothing to export: no tunes in that choice.")
             return False
-        texts = [t.export_text for t in tunes]  # an untitled tune gets the title shown
         exporting, renamed = list(tunes), self._renamed  # renamed: set by the dialogs
         self._renamed = []
-        self.status_label.setText(f"Exporting {len(texts)} tunes…")
+        noun = "pieces" if all(t.kind == "events" for t in tunes) else "tunes"
+        self.status_label.setText(f"Exporting {len(exporting)} {noun}…")
+        # An untitled tune's export carries the title shown; a piece exports its MIDI.
         self._exporter.submit(
-            lambda: export_generated(texts, Path(destination), fmt, names),
+            lambda: export_results(exporting, Path(destination), fmt, names),
             lambda summary: self._on_exported(summary, exporting, renamed),
             self._on_export_failed,
         )
@@ -439,9 +535,7 @@ class GenerationResults(QWidget):
         )
         if folder is None:
             return
-        names, self._renamed = names_in_folder(
-            self, folder, export_names([t.export_text for t in tunes], fmt)
-        )
+        names, self._renamed = names_in_folder(self, folder, result_export_names(tunes, fmt))
         if names is None:
             self.status_label.setText("Export cancelled: nothing written.")
             return

@@ -1,15 +1,17 @@
-"""The neurons x characters heatmap: a pyqtgraph ImageItem with a diverging colour bar.
+"""The neurons x tokens heatmap: a pyqtgraph ImageItem with a diverging colour bar.
 
-Characters run along x (the tune's text labels the axis once zoomed in far enough to read it),
-neurons along y in the display order the pane chooses, row 0 at the top. pyqtgraph's ImageItem
-takes the first array axis as x, so the image is the (T, units) matrix as captured, columns
-permuted into display order. Hover and click report (character, row) cells; a crosshair marks
-the selected cell. Zoom and pan are pyqtgraph's own (wheel, drag; right-click menu resets).
+Tokens (characters, or an event model's events) run along x (their labels, one per column, mark
+the axis once zoomed in far enough to read them: fewer columns for longer labels), neurons
+along y in the display order the pane chooses, row 0 at the top. pyqtgraph's ImageItem takes
+the first array axis as x, so the image is the (T, units) matrix as captured, columns permuted
+into display order. Hover and click report (token, row) cells; a crosshair marks the selected
+cell. Zoom and pan are pyqtgraph's own (wheel, drag; right-click menu resets).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
@@ -17,11 +19,14 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtWidgets import QWidget
 
 from workbench.neurons.export import NEGATIVE, POSITIVE, ZERO, symmetric_limit
+from workbench.neurons.reading import shown_char
 
-# Ticks become labels once this few characters or rows are in view.
+__all__ = ["HeatmapView", "diverging_colormap", "shown_char"]
+
+# Ticks become labels once this few one-letter columns (fewer for longer labels) or rows are
+# in view.
 MAX_LABELLED_CHARS = 120
 MAX_LABELLED_ROWS = 60
-_SHOWN = {"\n": "\u21b5", " ": "\u2423", "\t": "\u21e5"}
 
 
 def diverging_colormap() -> pg.ColorMap:
@@ -29,29 +34,34 @@ def diverging_colormap() -> pg.ColorMap:
     return pg.ColorMap(pos=[0.0, 0.5, 1.0], color=[NEGATIVE, ZERO, POSITIVE])
 
 
-def shown_char(ch: str) -> str:
-    return _SHOWN.get(ch, ch)
-
-
 class _CharAxis(pg.AxisItem):
-    """Bottom axis: character labels when zoomed in, positions otherwise."""
+    """Bottom axis: each column's label when zoomed in, positions otherwise."""
 
     def __init__(self) -> None:
         super().__init__("bottom")
-        self.text = ""
+        self.labels: Sequence[str] = []
+        self.max_labelled = MAX_LABELLED_CHARS
+
+    def set_labels(self, labels: Sequence[str]) -> None:
+        self.labels = labels
+        mean = sum(map(len, labels)) / len(labels) if len(labels) else 1.0
+        # Room for the labels side by side: "C4 ♩" needs about four times a letter's width.
+        self.max_labelled = max(8, int(MAX_LABELLED_CHARS / max(1.0, math.ceil(mean))))
+        self.picture = None
+        self.update()
 
     def tickValues(self, minVal, maxVal, size):
-        if self.text and 0 < maxVal - minVal <= MAX_LABELLED_CHARS:
-            first, last = max(0, math.floor(minVal)), min(len(self.text), math.ceil(maxVal))
+        if len(self.labels) and 0 < maxVal - minVal <= self.max_labelled:
+            first, last = max(0, math.floor(minVal)), min(len(self.labels), math.ceil(maxVal))
             return [(1.0, [i + 0.5 for i in range(first, last)])]
-        return super().tickValues(minVal, maxVal, size)
+        # A numbered level one column apart would be taken for labels (tickStrings): drop it;
+        # it appears only just beyond the labelled width, where coarser ticks suffice.
+        return [lv for lv in super().tickValues(minVal, maxVal, size) if lv[0] != 1.0]
 
     def tickStrings(self, values, scale, spacing):
-        if spacing == 1.0 and self.text:
-            return [
-                shown_char(self.text[int(v)]) if 0 <= int(v) < len(self.text) else ""
-                for v in values
-            ]
+        if spacing == 1.0 and len(self.labels):
+            n = len(self.labels)
+            return [self.labels[int(v)] if 0 <= int(v) < n else "" for v in values]
         return super().tickStrings(values, scale, spacing)
 
 
@@ -75,8 +85,8 @@ class _UnitAxis(pg.AxisItem):
 class HeatmapView(pg.GraphicsLayoutWidget):
     """Shows a (T, units) matrix; emits the cell under the mouse and the cell clicked."""
 
-    hovered = Signal(int, int)  # character position, display row; (-1, -1) off the image
-    clicked = Signal(int, int)  # character position, display row
+    hovered = Signal(int, int)  # token position, display row; (-1, -1) off the image
+    clicked = Signal(int, int)  # token position, display row
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -106,19 +116,27 @@ class HeatmapView(pg.GraphicsLayoutWidget):
             line.setZValue(10)
             self.plot.addItem(line, ignoreBounds=True)
         self.matrix = np.zeros((0, 0), dtype=np.float32)  # (T, rows) as displayed
-        self.text = ""
+        self.labels: Sequence[str] = []
         self.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
         self.scene().sigMouseClicked.connect(self._on_scene_mouse_clicked)
 
     # -- data ---------------------------------------------------------------------------------
 
     def set_data(
-        self, matrix: np.ndarray, text: str, units: np.ndarray, keep_view: bool = False
+        self,
+        matrix: np.ndarray,
+        labels: Sequence[str],
+        units: np.ndarray,
+        keep_view: bool = False,
+        noun: str = "character",
     ) -> None:
-        """`matrix` (T, rows) already in display order; `units[r]` names the unit on row r."""
+        """`matrix` (T, rows) already in display order; `labels[t]` names column t (a shown
+        character or an event's label, `noun` says which); `units[r]` the unit on row r."""
         self.matrix = np.ascontiguousarray(matrix, dtype=np.float32)
-        self.text = text
-        self.char_axis.text = text
+        if labels is not self.labels:
+            self.labels = labels
+            self.char_axis.set_labels(labels)
+            self.plot.setLabel("bottom", noun)
         self.unit_axis.units = np.asarray(units)
         limit = symmetric_limit(self.matrix) if self.matrix.size else 1.0
         self.image.setImage(self.matrix, levels=(-limit, limit), autoLevels=False)
@@ -155,7 +173,7 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         return self.plot.vb.mapViewToScene(QPointF(col + 0.5, row + 0.5))
 
     def show_range(self, first_char: int, last_char: int) -> None:
-        """Zoom the character axis to [first_char, last_char)."""
+        """Zoom the token axis to [first_char, last_char)."""
         self.plot.setXRange(first_char, last_char, padding=0)
 
     # -- mouse --------------------------------------------------------------------------------

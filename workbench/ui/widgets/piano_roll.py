@@ -1,9 +1,14 @@
-"""A piano roll of the playing tune: a rectangle per note (time × pitch) and a moving playhead."""
+"""A piano roll of the playing tune: a rectangle per note (time × pitch) and a moving playhead.
+
+A dashed marker can stand at a moment of the tune: the generation pane marks where a generated
+piece's prompt ends and the model's own music begins.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from workbench.playback.events import Tune
@@ -29,6 +34,15 @@ class PianoRollWidget(pg.PlotWidget):
         self.addItem(self.current)
         self.playhead = pg.InfiniteLine(pos=0.0, angle=90, pen=pg.mkPen((200, 30, 30), width=2))
         self.addItem(self.playhead)
+        self.marker = pg.InfiniteLine(
+            pos=0.0,
+            angle=90,
+            pen=pg.mkPen((120, 120, 120), width=1, style=Qt.PenStyle.DashLine),
+            label="prompt",
+            labelOpts={"position": 0.92, "color": (90, 90, 90)},
+        )
+        self.marker.hide()
+        self.addItem(self.marker)
         self._starts = np.zeros(0)
         self._ends = np.zeros(0)
         self._pitches = np.zeros(0)
@@ -46,6 +60,13 @@ class PianoRollWidget(pg.PlotWidget):
             self.setXRange(0, max(self._ends.max(), 1.0), padding=0.02)
             self.setYRange(self._pitches.min() - 2, self._pitches.max() + 2, padding=0)
         self.set_position(0.0)
+
+    def set_marker(self, seconds: float | None, label: str = "prompt") -> None:
+        """A dashed line at `seconds`, labelled; None removes it."""
+        self.marker.setVisible(seconds is not None)
+        if seconds is not None:
+            self.marker.setValue(seconds)
+            self.marker.label.setFormat(label)
 
     def set_position(self, seconds: float) -> None:
         self.playhead.setValue(seconds)

@@ -3,7 +3,10 @@
 Each row is one run directory (`config.json` + `metrics.jsonl`, see `workbench.runs`). Checking
 rows overlays their curves in one plot, one colour per run, the legend naming each run and the
 settings in which the checked runs differ (what a sweep varied). Double-clicking a row asks for
-the run to be replayed (`run_activated`); the training pane does that.
+the run to be replayed (`run_activated`); the training pane does that. "Follow" (the selected run)
+and "Open run directory…" (any folder: one synced from a cluster) ask for a run to be followed
+live (`follow_requested`). A run that another process is writing now (the CLI, a synced cluster
+job: see `models.run_marker`) shows as "running", re-checked at every rescan.
 
 The folder is rescanned on a "Refresh" click, when a QFileSystemWatcher sees runs appear or
 vanish, and on a timer while the widget is visible (a running run's steps and best loss change
@@ -24,6 +27,7 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -36,8 +40,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.runs import Curves, RunInfo, read_curves, read_run
+from workbench.runs import Curves, RunInfo, is_running, read_curves, read_run
 from workbench.sweep import differing_knobs, knob_label
+from workbench.ui.widgets.scrolling import AdaptiveSplitter
 
 # key -> (combo text, y attribute of Curves, x attribute for steps, x attribute for epochs)
 METRICS: dict[str, tuple[str, str, str, str]] = {
@@ -103,6 +108,7 @@ class RunHistoryWidget(QWidget):
 
     run_activated = Signal(object)  # Path of the double-clicked run
     runs_checked = Signal(object)  # list[Path] of the checked runs, in check order
+    follow_requested = Signal(object)  # Path of a run directory to follow live
 
     def __init__(self, runs_root: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -122,6 +128,9 @@ class RunHistoryWidget(QWidget):
 
         self.root_label = QLabel()
         self.root_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # A long runs folder wraps (at any character: a path has few spaces) rather than
+        # widening the pane past its dock.
+        self.root_label.setWordWrap(True)
         self.metric_combo = QComboBox()
         for key, (text, *_rest) in METRICS.items():
             self.metric_combo.addItem(text, key)
@@ -130,6 +139,17 @@ class RunHistoryWidget(QWidget):
             self.x_axis_combo.addItem(text, key)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.setToolTip("Rescan the runs folder")
+        self.follow_button = QPushButton("Follow")
+        self.follow_button.setToolTip(
+            "Follow the selected run live in the Training pane (a run the CLI or another "
+            "process is writing)"
+        )
+        self.follow_button.setEnabled(False)
+        self.open_dir_button = QPushButton("Open run directory…")
+        self.open_dir_button.setToolTip(
+            "Follow any run directory live in the Training pane (e.g. a folder synced from a "
+            "cluster)"
+        )
 
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -152,14 +172,20 @@ class RunHistoryWidget(QWidget):
         self.details.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.details.setPlaceholderText("Select a run to see its config.json")
 
+        # Two rows: in one, the folder, the plot choices and the buttons needed 836 px, more
+        # than the research tabs' column on a 1366-px screen.
         bar = QHBoxLayout()
         bar.addWidget(self.root_label, 1)
-        bar.addWidget(QLabel("Show"))
-        bar.addWidget(self.metric_combo)
-        bar.addWidget(QLabel("against"))
-        bar.addWidget(self.x_axis_combo)
         bar.addWidget(self.refresh_button)
-        lower = QSplitter(Qt.Orientation.Horizontal)
+        bar.addWidget(self.follow_button)
+        bar.addWidget(self.open_dir_button)
+        choices = QHBoxLayout()
+        choices.addWidget(QLabel("Show"))
+        choices.addWidget(self.metric_combo)
+        choices.addWidget(QLabel("against"))
+        choices.addWidget(self.x_axis_combo)
+        choices.addStretch(1)
+        lower = AdaptiveSplitter()
         lower.addWidget(self.plot_widget)
         lower.addWidget(self.details)
         lower.setStretchFactor(0, 3)
@@ -170,6 +196,7 @@ class RunHistoryWidget(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
+        layout.addLayout(choices)
         layout.addWidget(split, 1)
 
         self._watcher = QFileSystemWatcher(self)
@@ -178,6 +205,8 @@ class RunHistoryWidget(QWidget):
         self._poll = QTimer(self, singleShot=True, interval=POLL_MS)
 
         self.refresh_button.clicked.connect(self._on_refresh_button_clicked)
+        self.follow_button.clicked.connect(self._on_follow_button_clicked)
+        self.open_dir_button.clicked.connect(self._on_open_dir_button_clicked)
         self.metric_combo.currentIndexChanged.connect(self._on_metric_combo_changed)
         self.x_axis_combo.currentIndexChanged.connect(self._on_metric_combo_changed)
         self.table.itemChanged.connect(self._on_table_item_changed)
@@ -200,7 +229,9 @@ class RunHistoryWidget(QWidget):
         if self._watcher.directories():
             self._watcher.removePaths(self._watcher.directories())
         self._root = Path(path)
-        self.root_label.setText(f"Runs in {self._root}")
+        # Zero-width spaces after the separators let the path wrap there.
+        shown = str(self._root).replace("/", "/\u200b")
+        self.root_label.setText(f"Runs in {shown}")
         self.root_label.setToolTip(str(self._root))
         self._signature = None
         self.refresh()
@@ -213,7 +244,7 @@ class RunHistoryWidget(QWidget):
             self._watcher.addPath(root)
         runs = self._scan()
         self._runs = {info.path: info for info in runs}
-        signature = tuple((info.path, self._run_cache[info.path][0]) for info in runs)
+        signature = tuple((info.path, self._run_cache[info.path][0], info.running) for info in runs)
         if signature != self._signature:
             self._signature = signature
             self._fill_table(runs)
@@ -235,6 +266,18 @@ class RunHistoryWidget(QWidget):
 
     def checked_runs(self) -> list[Path]:
         return list(self._checked)
+
+    def selected_run(self) -> Path | None:
+        """The run whose row is selected (the window saves it and selects it again)."""
+        return self._current_path()
+
+    def select_run(self, path: Path) -> bool:
+        """Select `path`'s row; False when no row shows that run."""
+        for row, listed in enumerate(self._row_paths()):
+            if listed == Path(path):
+                self.table.selectRow(row)
+                return True
+        return False
 
     def set_checked(self, paths: list[Path]) -> None:
         """Check exactly these runs (e.g. the runs of a sweep that just finished)."""
@@ -292,6 +335,7 @@ class RunHistoryWidget(QWidget):
             cached = self._run_cache.get(path)
             info = cached[1] if cached is not None and cached[0] == key else read_run(path)
             if info is not None:
+                info.running = is_running(info)  # a killed trainer changes none of its files
                 fresh[path] = (key, info)
         self._run_cache = fresh
         self._curve_cache = {p: c for p, c in self._curve_cache.items() if p in fresh}
@@ -350,6 +394,8 @@ class RunHistoryWidget(QWidget):
         model = f"{str(m.get('arch', '?')).upper()} {m.get('layers', '?')}x{m.get('hidden', '?')}"
         loss, acc = info.best_val_loss, info.best_val_accuracy
         status = _STATUS.get(info.status, info.status)
+        if info.running:
+            status = "running"
         if info.path == self._active:
             status = "training"
         stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(info.modified))
@@ -446,6 +492,16 @@ class RunHistoryWidget(QWidget):
     def _on_poll_timeout(self) -> None:
         self.refresh()
 
+    def _on_follow_button_clicked(self) -> None:
+        path = self._current_path()
+        if path is not None:
+            self.follow_requested.emit(path)
+
+    def _on_open_dir_button_clicked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Follow a run directory", str(self._root))
+        if folder:
+            self.follow_requested.emit(Path(folder))
+
     def _on_metric_combo_changed(self, _index: int) -> None:
         self._redraw()
 
@@ -473,6 +529,7 @@ class RunHistoryWidget(QWidget):
         path = self._current_path()
         info = self._runs.get(path) if path is not None else None
         self.details.setPlainText(_config_text(info) if info is not None else "")
+        self.follow_button.setEnabled(info is not None)
 
 
 def _config_text(info: RunInfo) -> str:

@@ -9,13 +9,17 @@ piano roll, action buttons) were cut off.
 :class:`VerticalScrollArea` holds a column of settings: as wide as the settings need (never a
 horizontal scroll bar or a squeezed field), as short as the space left to it (a vertical scroll
 bar then).
+
+:class:`AdaptiveSplitter` holds a pane's two sides (settings | output): side by side when the
+dock is wide enough for both, one above the other when it is not, so that a research pane
+tabbed beside Generation in a 1366-px window's narrower column never scrolls sideways.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QFrame, QScrollArea, QWidget
+from PySide6.QtWidgets import QFrame, QScrollArea, QSplitter, QWidget
 
 
 class PaneScrollArea(QScrollArea):
@@ -105,3 +109,47 @@ class VerticalScrollArea(QScrollArea):
         if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
             self.updateGeometry()
         return super().eventFilter(watched, event)
+
+
+class AdaptiveSplitter(QSplitter):
+    """A horizontal splitter that turns vertical when narrower than its parts side by side.
+
+    Its minimum width is that of its widest part (the stacked arrangement), so the pane around
+    it can be as narrow as the dock; its minimum height is that of the arrangement it has now.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self.setChildrenCollapsible(False)
+
+    def _minimums(self) -> list[QSize]:
+        return [
+            w.minimumSizeHint().expandedTo(w.minimumSize())
+            for w in (self.widget(i) for i in range(self.count()))
+            if not w.isHidden()
+        ]
+
+    def side_by_side_width(self) -> int:
+        """The narrowest this splitter can be with its parts side by side."""
+        sizes = self._minimums()
+        return sum(s.width() for s in sizes) + self.handleWidth() * max(0, len(sizes) - 1)
+
+    def minimumSizeHint(self) -> QSize:
+        sizes = self._minimums()
+        if not sizes:
+            return super().minimumSizeHint()
+        handles = self.handleWidth() * (len(sizes) - 1)
+        width = max(s.width() for s in sizes)
+        if self.orientation() == Qt.Orientation.Horizontal:
+            height = max(s.height() for s in sizes)
+        else:
+            height = sum(s.height() for s in sizes) + handles
+        return QSize(width, height)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        wide = event.size().width() >= self.side_by_side_width()
+        orientation = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
+        if orientation != self.orientation():
+            self.setOrientation(orientation)
+            self.updateGeometry()  # the minimum height changed with the arrangement
+        super().resizeEvent(event)

@@ -4,6 +4,8 @@ Events are appended to growable numpy columns as they arrive (the training pane 
 process every ~40 ms); the curves are redrawn on their own ~500 ms timer and only when data
 changed, so a fast trainer cannot flood the GUI with repaints. Each curve downsamples to the
 view ('peak' keeps spikes visible) and clips to the visible x range: 100,000 steps stay smooth.
+The titles name what a token is, from the run's start event: nats per char, or per event for
+a MIDI model.
 """
 
 from __future__ import annotations
@@ -117,6 +119,7 @@ class TrainingPlotsWidget(QWidget):
         )
         self.speed_curve = self._add_curve(self.speed_plot, TRAIN_PEN)
         self.lr_curve = self._add_curve(self.lr_plot, TRAIN_PEN)
+        self.unit = "char"
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -160,6 +163,15 @@ class TrainingPlotsWidget(QWidget):
             self.evals.extend(np.array(evals, dtype=float))
         if steps or evals:
             self._mark_dirty()
+        for event in events:
+            if event.get("event") == "start" and event.get("unit"):
+                self.set_unit(str(event["unit"]))
+
+    def set_unit(self, unit: str) -> None:
+        """Name the token the curves count: "char", or "event" for a MIDI model."""
+        self.unit = unit
+        self.loss_plot.setTitle(f"Loss (nats/{unit})")
+        self.speed_plot.setTitle(f"{'Events' if unit == 'event' else 'Characters'} per second")
 
     def load(self, curves: Curves) -> None:
         """Show a stored run (`workbench.runs.read_curves`) in place of what is shown."""
@@ -172,6 +184,7 @@ class TrainingPlotsWidget(QWidget):
                 "val_accuracy": curves.val_accuracy,
             }
         )
+        self.set_unit(curves.unit)
         self.redraw()
         self._auto_range()
 

@@ -1,4 +1,5 @@
-"""Activation capture on a worker thread: load a checkpoint, run a text through it.
+"""Activation capture on a worker thread: load a checkpoint, run a text (or, for an event model,
+a MIDI file encoded with the checkpoint's own settings) through it.
 
 Loading a 2x512 checkpoint and capturing a long tune takes around a second on a small CPU, so
 it runs on a QThread with progress and a cancel honoured between layers (and every few hundred
@@ -49,9 +50,17 @@ class _CaptureThread(QThread):
     cancelled = Signal()
     failed = Signal(str)
 
-    def __init__(self, path: Path, text: str, cache: _ModelCache, stop: threading.Event) -> None:
+    def __init__(
+        self,
+        path: Path,
+        text: str,
+        cache: _ModelCache,
+        stop: threading.Event,
+        midi: Path | None = None,
+    ) -> None:
         super().__init__()
         self._path, self._text, self._cache, self._stop = path, text, cache, stop
+        self._midi = midi
 
     def run(self) -> None:
         # Imported here, on the worker thread: torch must stay off the app's start-up path.
@@ -62,10 +71,11 @@ class _CaptureThread(QThread):
             model, tokenizer, description = self._cache.get(self._path)
             if self._stop.is_set():
                 raise CaptureCancelled("cancelled")
+            text = self._input(tokenizer)
             acts = capture(
                 model,
                 tokenizer,
-                self._text,
+                text,
                 progress=lambda f, what: self.progressed.emit(f, what),
                 should_stop=self._stop.is_set,
             )
@@ -74,19 +84,38 @@ class _CaptureThread(QThread):
         except EngineError as error:  # a bad checkpoint: the message names the file
             self.failed.emit(str(error))
         except OSError as error:
-            self.failed.emit(f"{self._path}: {error.strerror or error}")
+            name = getattr(error, "filename", None) or self._path
+            self.failed.emit(f"{name}: {error.strerror or error}")
         except Exception as error:  # a bug: report it instead of losing it in the thread
             log.exception("capture with %s failed", self._path)
             self.failed.emit(f"unexpected error: {error}")
         else:
             self.captured.emit(acts, description)
 
+    def _input(self, tokenizer) -> str:
+        """The text to run: the given one, or the MIDI file's events (event models only)."""
+        from models.errors import DataError
+        from workbench.neurons.piece_input import check_events, events_from_file
+
+        events = tokenizer.kind == "events"
+        if self._midi is not None:
+            if not events:
+                raise DataError(
+                    f"{self._path.name} is a character (ABC) model; it cannot read MIDI"
+                )
+            self.progressed.emit(0.0, f"encoding {self._midi.name}")
+            return events_from_file(self._midi, tokenizer.settings)
+        if events:
+            check_events(self._text, tokenizer.vocab, self._path.name)
+        return self._text
+
 
 class ActivationWorker(OneThreadWorker):
     """Runs one capture at a time off the GUI thread.
 
-    ``start(path, text)`` begins; exactly one of ``captured``, ``cancelled`` or ``failed``
-    follows, then ``finished``. ``cancel()`` asks the running capture to stop.
+    ``start(path, text)`` (or ``start(path, midi=FILE)`` for an event model) begins; exactly
+    one of ``captured``, ``cancelled`` or ``failed`` follows, then ``finished``. ``cancel()``
+    asks the running capture to stop.
     """
 
     progressed = Signal(float, str)  # fraction done, what runs now
@@ -99,9 +128,10 @@ class ActivationWorker(OneThreadWorker):
         super().__init__(parent)
         self._cache = _ModelCache()
 
-    def start(self, path: Path, text: str) -> None:
+    def start(self, path: Path, text: str = "", midi: Path | None = None) -> None:
         self._begin("a capture")
-        thread = _CaptureThread(Path(path), text, self._cache, self._stop)
+        midi = Path(midi) if midi is not None else None
+        thread = _CaptureThread(Path(path), text, self._cache, self._stop, midi)
         thread.progressed.connect(self.progressed)
         thread.captured.connect(self.captured)
         thread.cancelled.connect(self.cancelled)

@@ -5,7 +5,10 @@
 - :class:`GenerationRunner` samples on a QThread and streams the characters to the GUI in
   batches: a signal per character would queue thousands of events a second and starve the
   window, so pieces are gathered and sent at most every :data:`STREAM_INTERVAL_S`, except the
-  very first piece, which goes at once so the first character shows without delay.
+  very first piece, which goes at once so the first character shows without delay. For a MIDI
+  event model the events stream the same way, and the watched variation is decoded to notes
+  (a few ms) at most every :data:`ROLL_INTERVAL_S` on the same thread, for the piano roll; the
+  finished pieces are rendered to MIDI there too.
 - :class:`TaskRunner` runs one-off jobs (music21 parse checks, exports) one at a time in order.
 
 Signals are emitted from the worker threads; their receivers live on the GUI thread, so Qt
@@ -33,6 +36,8 @@ log = logging.getLogger(__name__)
 
 #: Least time between two batches of streamed characters.
 STREAM_INTERVAL_S = 0.03
+#: Least time between two piano-roll drawings of a streaming event piece.
+ROLL_INTERVAL_S = 0.2
 
 
 def _user_message(error: Exception) -> str:
@@ -60,6 +65,11 @@ class LoadedModel:
     mtime: float = 0.0
     _constraint: Any = None
 
+    @property
+    def kind(self) -> str:
+        """What the model writes: "chars" (ABC text) or "events" (a MIDI encoding)."""
+        return self.tokenizer.kind
+
     def meter_constraint(self, max_chars: int | None = None) -> Any:
         """The meter-aware constraint for this vocabulary, reset for a new batch (closing
         tunes before `max_chars`, the batch's length cap).
@@ -78,10 +88,12 @@ class LoadedModel:
 
 @dataclass
 class StreamChunk:
-    """Characters sampled since the last chunk, per variation, and the steps taken so far."""
+    """Characters sampled since the last chunk, per variation, and the steps taken so far;
+    for an event model, maybe the watched variation's notes so far: (index, playback Tune)."""
 
     pieces: dict[int, str]
     steps: int
+    roll: tuple[int, Any] | None = None
 
 
 @dataclass
@@ -95,6 +107,8 @@ class GenerationOutcome:
     model_path: Path
     first_piece_s: float | None = None  # from start() to the first character sampled
     stats: dict[str, float] = field(default_factory=dict)
+    # An event model's variations rendered to MIDI (GeneratedPiece), in order; [] for ABC.
+    pieces: list[Any] = field(default_factory=list)
 
 
 class _CallThread(QThread):
@@ -128,8 +142,14 @@ def load_model(path: Path) -> LoadedModel:
     loaded = LoadedModel(
         path, model, ckpt.tokenizer, ckpt, describe_checkpoint(ckpt), device, mtime=mtime
     )
-    # Built here, off the GUI thread, so the first Generate does not pay for the import.
-    loaded.meter_constraint()
+    if loaded.kind == "events":
+        from workbench.midi_data import codec_for
+
+        # The encoding's decoder (MidiTok: ~0.2 s to build), before the first piece needs it.
+        codec_for(loaded.tokenizer.settings)
+    else:
+        # Built here, off the GUI thread, so the first Generate does not pay for the import.
+        loaded.meter_constraint()
     return loaded
 
 
@@ -239,22 +259,48 @@ class _SampleThread(QThread):
         self._counts = [0] * num
         self._last_emit = float("-inf")
         self._first: float | None = None
+        self._events = loaded.kind == "events"
+        # An event is a token followed by one space (the event tokenizer's text).
+        self._sep = " " if self._events else ""
+        # Event models: each variation's events so far, and when the roll was last drawn.
+        self._texts: list[list[str]] = [[] for _ in range(num)]
+        self._last_roll = float("-inf")
+        self._rolled: tuple[int, int] | None = None  # (index, events) drawn last
+        self.watched = 0  # the variation the view shows (set from the GUI thread)
 
     def _on_token(self, index: int, piece: str) -> None:
         # Called once per character per variation on this thread: keep it cheap.
+        piece += self._sep
         self._pending.setdefault(index, []).append(piece)
         self._counts[index] += 1
+        if self._events:
+            self._texts[index].append(piece)
         now = time.perf_counter()
         if now - self._last_emit >= STREAM_INTERVAL_S:
             if self._first is None:
                 self._first = now - self._t0
             self._flush(now)
 
-    def _flush(self, now: float) -> None:
-        if self._pending:
+    def _roll(self, now: float, final: bool = False) -> tuple[int, Any] | None:
+        """The watched variation's notes so far, when they are due and changed."""
+        if not self._events or (not final and now - self._last_roll < ROLL_INTERVAL_S):
+            return None
+        index = min(max(self.watched, 0), len(self._texts) - 1)
+        drawn = (index, len(self._texts[index]))
+        if drawn == self._rolled:
+            return None
+        from workbench.generation import piece_tune
+
+        self._last_roll, self._rolled = now, drawn
+        text = self._prompt + "".join(self._texts[index])
+        return index, piece_tune(self._loaded.tokenizer.settings, text)
+
+    def _flush(self, now: float, final: bool = False) -> None:
+        roll = self._roll(now, final)
+        if self._pending or roll is not None:
             pieces = {i: "".join(p) for i, p in self._pending.items()}
             self._pending = {}
-            self.streamed.emit(StreamChunk(pieces, max(self._counts)))
+            self.streamed.emit(StreamChunk(pieces, max(self._counts), roll))
         self._last_emit = now
 
     def run(self) -> None:
@@ -262,9 +308,9 @@ class _SampleThread(QThread):
 
         loaded = self._loaded
         try:
-            constraint = (
-                loaded.meter_constraint(self._params.max_chars) if self._meter_aware else None
-            )
+            # Meter-aware decoding reads ABC: an event model is never constrained by it.
+            meter_aware = self._meter_aware and not self._events
+            constraint = loaded.meter_constraint(self._params.max_chars) if meter_aware else None
             texts = sample(
                 loaded.model,
                 loaded.tokenizer,
@@ -279,13 +325,32 @@ class _SampleThread(QThread):
         except Exception as error:
             self.failed.emit(_user_message(error))
             return
-        from workbench.notation.provenance import drop_provenance
-
-        # A generated tune claims no origin, source or transcriber (see the module).
-        texts = [drop_provenance(text, self._prompt) for text in texts]
-        self._flush(time.perf_counter())
+        self._flush(time.perf_counter(), final=True)
         elapsed = time.perf_counter() - self._t0
         generated = sum(self._counts)
+        pieces: list[Any] = []
+        if self._events:
+            from workbench.generation import GeneratedPiece
+
+            # Rendered here (a few ms each), not on the GUI thread; the piece's text is the
+            # prompt and what was sampled, as the CLI writes it beside its .mid.
+            pieces = [
+                GeneratedPiece.make(
+                    text,
+                    loaded.tokenizer.settings,
+                    prompt=self._prompt,
+                    seed=self._params.seed,
+                    index=i,
+                    temperature=self._params.temperature,
+                    model=loaded.path.name,
+                )
+                for i, text in enumerate(texts)
+            ]
+        else:
+            from workbench.notation.provenance import drop_provenance
+
+            # A generated tune claims no origin, source or transcriber (see the module).
+            texts = [drop_provenance(text, self._prompt) for text in texts]
         self.completed.emit(
             GenerationOutcome(
                 texts=texts,
@@ -297,6 +362,7 @@ class _SampleThread(QThread):
                 model_path=loaded.path,
                 first_piece_s=self._first,
                 stats={"chars": generated, "chars_per_s": generated / max(elapsed, 1e-9)},
+                pieces=pieces,
             )
         )
 
@@ -351,6 +417,11 @@ class GenerationRunner(QObject):
 
     def stop(self) -> None:
         self._stop.set()
+
+    def watch(self, index: int) -> None:
+        """Draw variation `index` (from 0) on the piano roll while an event model streams."""
+        if self._thread is not None:
+            self._thread.watched = index
 
     def wait(self, timeout_ms: int = 60_000) -> bool:
         return self._thread is None or self._thread.wait(timeout_ms)

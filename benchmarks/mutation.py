@@ -1,0 +1,176 @@
+"""Mutation score of core modules against their own tests (mutmut; not part of the test suite).
+
+    .venv/bin/python benchmarks/mutation.py [MODULE ...] [--jobs 2] [--keep]
+    .venv/bin/python benchmarks/mutation.py --list
+
+MODULE is a key of MODULES below (e.g. `models/sample.py`); none runs every module (hours).
+For each module mutmut (pinned in pyproject's dev extras) copies the code into a scratch folder
+(build/mutation/NAME/, ignored by git), makes small changes to the module one at a time (an
+operator swapped, a constant changed, a call argument dropped...) and runs only the module's own
+test files against each: a mutant is *killed* when a test fails, *survives* when all pass.
+Survivors listed in benchmarks/mutation_equivalents.txt with a reason (the change cannot alter
+behaviour) count as *equivalent* and leave the score:
+
+    score = killed / (killed + survived - equivalent)
+
+Timeouts count as killed (a test noticed: it hung); mutants no test reaches count as survived.
+Prints one RESULT line per module and the surviving mutants' names (`mutmut show NAME` in the
+scratch folder prints a mutant's diff). Run it niced on a busy machine: `nice -n 10 ...`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EQUIVALENTS = ROOT / "benchmarks" / "mutation_equivalents.txt"
+
+# module -> its own tests (the files that exist to test it; a mutant one of them cannot see is a
+# gap in those tests, even if some far-away test would happen to notice it).
+MODULES: dict[str, list[str]] = {
+    "models/sample.py": [
+        "tests/models/test_models_sample.py",
+        "tests/models/test_models_sample_definitions.py",
+    ],
+    "workbench/notation/validate.py": ["tests/notation/test_notation_validate.py"],
+}
+
+# What mutmut's `results --all true` calls each state, mapped onto the score's terms.
+KILLED = {"killed", "timeout"}
+SURVIVED = {"survived", "no tests"}
+
+
+def read_equivalents(path: Path = EQUIVALENTS) -> dict[str, str]:
+    """`mutant name: reason` lines (blank lines and # comments skipped) -> {name: reason}."""
+    found: dict[str, str] = {}
+    if not path.is_file():
+        return found
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, reason = line.partition(":")
+        if not sep or not reason.strip():
+            raise SystemExit(f"{path}:{number}: write `mutant_name: why it changes nothing`")
+        found[name.strip()] = reason.strip()
+    return found
+
+
+def prepare(module: str, tests: list[str], work: Path) -> None:
+    """A scratch copy of the code and tests with a setup.cfg that points mutmut at `module`."""
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis")
+    for name in ("models", "workbench", "tests"):
+        shutil.copytree(ROOT / name, work / name, ignore=skip)
+    shutil.copy2(ROOT / "pyproject.toml", work / "pyproject.toml")
+    package = module.split("/")[0]
+    other = "workbench" if package == "models" else "models"
+    lines = [
+        "[mutmut]",
+        f"source_paths = {package}/",
+        f"only_mutate = {module}",
+        f"also_copy =\n    {other}/",
+        "pytest_add_cli_args_test_selection =\n" + "".join(f"    {t}\n" for t in tests),
+        "pytest_add_cli_args =\n    -p\n    no:randomly\n    -p\n    no:cacheprovider",
+        "use_git_change_detection = false",
+        "",
+    ]
+    (work / "setup.cfg").write_text("\n".join(lines))
+
+
+def results(work: Path) -> dict[str, str]:
+    """{mutant name: state} from `mutmut results --all true` run in `work`."""
+    out = subprocess.run(
+        [sys.executable, "-m", "mutmut", "results", "--all", "true"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return dict(re.findall(r"^\s+(\S+): (.+?)\s*$", out, flags=re.M))
+
+
+def score(states: dict[str, str], equivalents: dict[str, str]) -> dict[str, object]:
+    killed = sorted(n for n, s in states.items() if s in KILLED)
+    survived = sorted(n for n, s in states.items() if s in SURVIVED)
+    equivalent = [n for n in survived if n in equivalents]
+    live = [n for n in survived if n not in equivalents]
+    other = sorted(f"{n} ({s})" for n, s in states.items() if s not in KILLED | SURVIVED)
+    judged = len(killed) + len(live)
+    return {
+        "killed": len(killed),
+        "survived": len(live),
+        "equivalent": len(equivalent),
+        "other": other,
+        "score": len(killed) / judged if judged else float("nan"),
+        "survivors": live,
+        # Listed as equivalent but killed now: the note is stale.
+        "stale": sorted(n for n in killed if n in equivalents),
+    }
+
+
+def run_module(module: str, jobs: int, keep: bool) -> dict[str, object]:
+    tests = [t for t in MODULES[module] if (ROOT / t).is_file()]
+    missing = sorted(set(MODULES[module]) - set(tests))
+    if missing:
+        print(f"note: {', '.join(missing)} not found; running without", flush=True)
+    work = ROOT / "build" / "mutation" / module.replace("/", "_").removesuffix(".py")
+    prepare(module, tests, work)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "QT_QPA_PLATFORM": "offscreen"}
+    print(f"mutating {module} with {' '.join(tests)} in {work}", flush=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs)],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        print(proc.stdout[-4000:], proc.stderr[-4000:], sep="\n")
+        raise SystemExit(f"mutmut failed on {module} (exit {proc.returncode})")
+    outcome = score(results(work), read_equivalents())
+    if not keep:
+        shutil.rmtree(work / "mutants", ignore_errors=True)
+    return outcome
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", help="keys of MODULES (default: all)")
+    parser.add_argument("--jobs", type=int, default=2, help="mutants tested at once")
+    parser.add_argument("--keep", action="store_true", help="keep build/mutation/*/mutants")
+    parser.add_argument("--list", action="store_true", help="list the modules and their tests")
+    args = parser.parse_args()
+    if args.list:
+        for module, tests in MODULES.items():
+            print(module, "<-", " ".join(tests))
+        return 0
+    unknown = [m for m in args.modules if m not in MODULES]
+    if unknown:
+        parser.error(f"unknown module(s) {', '.join(unknown)}; --list shows them")
+    for module in args.modules or list(MODULES):
+        r = run_module(module, args.jobs, args.keep)
+        for name in r["survivors"]:
+            print(f"  survived: {name}")
+        for name in r["stale"]:
+            print(f"  killed but listed as equivalent (remove the line): {name}")
+        for name in r["other"]:
+            print(f"  not judged: {name}")
+        print(
+            f"RESULT {module}: killed {r['killed']}, survived {r['survived']}, "
+            f"equivalent {r['equivalent']}, score {r['score']:.1%}",
+            flush=True,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
