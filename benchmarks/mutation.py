@@ -38,7 +38,10 @@ MODULES: dict[str, list[str]] = {
         "tests/models/test_models_sample.py",
         "tests/models/test_models_sample_definitions.py",
     ],
-    "workbench/notation/validate.py": ["tests/notation/test_notation_validate.py"],
+    "workbench/notation/validate.py": [
+        "tests/notation/test_notation_validate.py",
+        "tests/notation/test_notation_validate_fields.py",
+    ],
 }
 
 # What mutmut's `results --all true` calls each state, mapped onto the score's terms.

@@ -62,7 +62,9 @@ class Checkpoint:
                 found = f"is {tuple(found.shape)} in the file, {tuple(wanted.shape)} in the network"
             else:
                 found = "is missing" if found is None else "is not a tensor"
-            raise CheckpointError(f"{where}: weights do not match its configuration ({name} {found})")
+            raise CheckpointError(
+                f"{where}: weights do not match its configuration ({name} {found})"
+            )
         model = build_network(self.config.model, len(self.tokenizer))
         try:
             model.load_state_dict(self.state_dict)
@@ -108,6 +110,12 @@ def save_checkpoint(path: str | Path, ckpt: Checkpoint) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:  # a full disk (ENOSPC), a folder gone read-only...
+        Path(tmp).unlink(missing_ok=True)
+        # The rename never happened: the checkpoint that was there is still whole.
+        kept = f"the previous {path.name} is unchanged" if path.is_file() else "none written"
+        reason = f"{exc.strerror or exc}; checkpoint not saved, {kept}"
+        raise OSError(exc.errno, reason, str(path)) from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -54,9 +54,9 @@ def filter_logits(logits: Tensor, temperature: float, top_k: int, top_p: float) 
     if top_p < 1.0:
         sorted_logits, order = torch.sort(logits, dim=-1, descending=True)
         probs = torch.softmax(sorted_logits, dim=-1)
-        # Drop a token when the tokens before it already hold top_p of the mass; the most
-        # likely token always stays.
-        drop = probs.cumsum(-1) - probs > top_p
+        # Drop a token when the tokens before it already hold top_p of the mass (>=: a set
+        # that reaches p exactly is the smallest); the most likely token always stays (p > 0).
+        drop = probs.cumsum(-1) - probs >= top_p
         sorted_logits = sorted_logits.masked_fill(drop, float("-inf"))
         logits = torch.full_like(logits, float("-inf")).scatter(-1, order, sorted_logits)
     return logits

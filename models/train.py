@@ -260,6 +260,8 @@ class Trainer:
         self.epoch_min_real = 1.0
         self.state: State | None = None
         self.last_eval: Event | None = None
+        # Why the run stopped on a loss that is no longer finite (None while it is).
+        self.diverged: str | None = None
         self.resumed_from = 0
         # Under torchrun: the stop and save requests every rank agreed on (see _agree).
         self.agreed = Agreement()
@@ -543,10 +545,19 @@ class Trainer:
                     "epoch": self.epoch_progress,
                     "best_val_loss": self.best_val,
                     "elapsed": self.elapsed,
+                    **({"message": self._diverged_message()} if self.diverged else {}),
                 }
             )
         finally:
             log.close()
+
+    def _diverged_message(self) -> str:
+        kept = self.run_dir is not None and (self.run_dir / "last.pt").is_file()
+        return (
+            f"{self.diverged}: training stopped; "
+            + ("last.pt and best.pt keep the last good weights" if kept else "no checkpoint kept")
+            + " (lower the learning rate, or clip gradients)"
+        )
 
     def _loop(self, log: MetricsLog) -> Iterator[Event]:
         """The epochs and steps; returns why it stopped."""
@@ -586,6 +597,11 @@ class Trainer:
                         "elapsed": self.elapsed,
                     }
                 )
+                if not math.isfinite(loss):
+                    # Diverged (a learning rate too high): stop before these weights reach a
+                    # checkpoint, so last.pt and best.pt keep the last good ones.
+                    self.diverged = f"the training loss became {loss} at step {self.step}"
+                    return "diverged"
                 epoch_ended = ended = batch.last
                 if epoch_ended:
                     yield log.write(self._epoch_event())
@@ -594,6 +610,8 @@ class Trainer:
                 evaluated = bool(stop) or self._eval_due(epoch_ended)
                 if evaluated:
                     yield from self._eval_and_save(log)
+                    if self.diverged:
+                        return "diverged"
                     if stop is None and self.evals_since_best >= t.patience > 0:
                         stop = "early_stop"
                 elif self._save_requested():
@@ -675,6 +693,10 @@ class Trainer:
     def _eval_and_save(self, log: MetricsLog) -> Iterator[Event]:
         event = self._evaluate()
         yield log.write(event)
+        if not math.isfinite(event["val_loss"]):
+            # The weights are no longer finite: best.pt and last.pt stay as they are.
+            self.diverged = f"the validation loss became {event['val_loss']} at step {self.step}"
+            return
         if event["improved"]:
             yield from self._emit(self._save("best.pt", False), log)
         yield from self._emit(self._save("last.pt", True), log)

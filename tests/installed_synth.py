@@ -42,9 +42,7 @@ def require_system_synth(monkeypatch: pytest.MonkeyPatch, home: Path) -> set[Pat
     """The system's soundfonts, with the user's own folders (HOME -> `home`) and
     $WORKBENCH_SOUNDFONT out of the way, since they may rightly win over the system's.
     Skips only when FluidSynth or every soundfont is truly absent."""
-    if importlib.util.find_spec("fluidsynth") is None or not ctypes.util.find_library(
-        "fluidsynth"
-    ):
+    if importlib.util.find_spec("fluidsynth") is None or not ctypes.util.find_library("fluidsynth"):
         pytest.skip("FluidSynth is not installed (pip pyfluidsynth, apt libfluidsynth3)")
     fonts = system_soundfonts()
     if not fonts:

@@ -1,8 +1,8 @@
 """Shared pieces of the fuzz suite: the active profile, a per-case guard, and mutations.
 
-The profiles themselves are registered in `conftest.py` (`fuzz`, the default: fixed seed, no
+The profiles (`register_profiles`, called by `conftest.py`): `fuzz`, the default: fixed seed, no
 example database, sized so the whole suite runs in about a minute on two cores; `thorough`:
-many more cases, chosen with `HYPOTHESIS_PROFILE=thorough`). They are applied per test through
+many more cases, chosen with `HYPOTHESIS_PROFILE=thorough`. They are applied per test through
 :func:`fuzz_settings` rather than loaded globally, so the other property tests of the suite keep
 their own settings whichever folder pytest collects first.
 
@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 #: The environment variable that picks the profile, as in Hypothesis's own docs.
@@ -43,6 +43,20 @@ class CaseTimeout(Exception):
     """One fuzz case ran longer than `CASE_SECONDS`: a hang, reported as a failure."""
 
 
+def register_profiles() -> None:
+    """Register the `fuzz` and `thorough` profiles (conftest.py says what each is for)."""
+    common = {
+        "derandomize": True,
+        "database": None,
+        "deadline": None,
+        # Real corpora and files make large inputs on purpose; generation is not the problem.
+        "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
+        "print_blob": True,
+    }
+    settings.register_profile("fuzz", max_examples=400, **common)
+    settings.register_profile("thorough", max_examples=8000, **common)
+
+
 def profile_name() -> str:
     return os.environ.get(PROFILE_ENV, DEFAULT_PROFILE)
 
@@ -50,6 +64,7 @@ def profile_name() -> str:
 def fuzz_settings(share: float = 1.0, **overrides) -> settings:
     """The active profile's settings, with `share` of its `max_examples` (for a slow target:
     the `thorough` profile scales it up the same way)."""
+    register_profiles()  # idempotent: also when this module is used outside pytest
     profile = settings.get_profile(profile_name())
     examples = max(1, round(profile.max_examples * share))
     return settings(profile, max_examples=examples, **overrides)
@@ -218,14 +233,25 @@ def real_run() -> Path:
     texts = [t.text for t in load(["corpus:miscFolk"]).tunes]
     cfg = RunConfig(
         model=ModelConfig(arch="lstm", hidden=24, layers=1, embedding=8, dropout=0.0),
-        train=TrainConfig(batch_size=4, seq_len=32, epochs=1, eval_every=4, patience=0,
-                          sample_chars=20, device="cpu", seed=7, threads=1),  # fmt: skip
+        train=TrainConfig(
+            batch_size=4,
+            seq_len=32,
+            epochs=1,
+            eval_every=4,
+            patience=0,
+            sample_chars=20,
+            device="cpu",
+            seed=7,
+            threads=1,
+        ),
         recipe="fuzz",
     )
     steps: list[int] = []
     control = Control(stop=lambda: len(steps) >= 12)
     run_dir = folder / "run"
-    for event in train(cfg, texts[:30], sorted(texts[30:60], key=len)[:3], run_dir, control=control):
+    for event in train(
+        cfg, texts[:30], sorted(texts[30:60], key=len)[:3], run_dir, control=control
+    ):
         if event["event"] == "step":
             steps.append(event["step"])
     return run_dir

@@ -122,8 +122,14 @@ def test_load_any_file(data: bytes, name: str) -> None:
 
 
 @fuzz_settings(0.25)
-@given(st.lists(st.tuples(st.sampled_from(["a.abc", "b.txt", "c/d.abc", "e/f.txt"]), file_bytes),
-                min_size=1, max_size=4, unique_by=lambda item: item[0]))  # fmt: skip
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["a.abc", "b.txt", "c/d.abc", "e/f.txt"]), file_bytes),
+        min_size=1,
+        max_size=4,
+        unique_by=lambda item: item[0],
+    )
+)
 @fuzz_case
 def test_load_any_folder(files: list[tuple[str, bytes]]) -> None:
     """A folder of such files: every problem names a file of the folder; `.txt` files without

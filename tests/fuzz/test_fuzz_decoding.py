@@ -52,7 +52,9 @@ def cut_prompt(draw) -> str:
     return prepare_prompt(text[: draw(st.integers(0, len(text)))])
 
 
-mutated_prompt = st.builds(lambda t, n: prepare_prompt(t[:n]), mutated_text(REAL), st.integers(0, 400))
+mutated_prompt = st.builds(
+    lambda t, n: prepare_prompt(t[:n]), mutated_text(REAL), st.integers(0, 400)
+)
 
 
 def _decode(con, tokenizer, prompt: str, batch: int, steps: int, seed: int, scale: float) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 
 import pytest
 import torch
@@ -46,10 +45,8 @@ def chorale_run(tmp_path_factory, chorale_folder):
         recipe="test",
     )
     out = tmp_path_factory.mktemp("runs") / "chorales"
-    t0 = time.perf_counter()
     events = list(Trainer(cfg, train, val, out, tokenizer=tokenizer).run())
-    seconds = time.perf_counter() - t0
-    return texts, train, val, tokenizer, events, out, seconds
+    return texts, train, val, tokenizer, events, out
 
 
 def test_pieces_are_split_whole(chorale_run) -> None:
@@ -60,9 +57,10 @@ def test_pieces_are_split_whole(chorale_run) -> None:
 
 
 def test_a_short_run_beats_the_bigram_baseline(chorale_run) -> None:
-    _, train, val, tokenizer, events, _, seconds = chorale_run
-    assert seconds < BUDGET_S + 10
+    _, train, val, tokenizer, events, _ = chorale_run
     start, end = events[0], events[-1]
+    # The time budget ended it (the trainer's own clock, not this machine's load).
+    assert end["reason"] == "time" and end["elapsed"] >= BUDGET_S
     assert start["unit"] == "event" and start["vocab_size"] == len(tokenizer)
     bigram = bigram_baseline(
         [tokenizer.encode_tune(t) for t in train],
@@ -76,7 +74,7 @@ def test_a_short_run_beats_the_bigram_baseline(chorale_run) -> None:
 
 
 def test_the_run_writes_event_samples_and_a_self_describing_checkpoint(chorale_run) -> None:
-    _, _, _, tokenizer, _, out, _ = chorale_run
+    _, _, _, tokenizer, _, out = chorale_run
     samples = sorted((out / "samples").iterdir())
     assert samples and all(p.name.endswith(".events.txt") for p in samples)
     assert all(e in tokenizer.vocab for e in samples[-1].read_text().split())
@@ -96,7 +94,7 @@ def test_the_run_writes_event_samples_and_a_self_describing_checkpoint(chorale_r
 
 
 def test_resume_and_fine_tune_keep_the_encoding(chorale_run, tmp_path) -> None:
-    _, train, val, tokenizer, _, out, _ = chorale_run
+    _, train, val, tokenizer, _, out = chorale_run
     last = load_checkpoint(out / "last.pt")
     cfg = last.config
     cfg.train.time_budget = 0

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workbench.corpus import load
 from workbench.notation import abc2midi
-from workbench.notation.meter import bar_lengths
 from workbench.notation.validate import AbcProblem, validate_abc
 
 HEADER = "X:1\nT:Test\nM:3/4\nL:1/4\nK:G\n"  # body lines start at line 6
@@ -298,20 +295,7 @@ def test_real_tunes_that_abc2midi_reads_cleanly_have_no_errors(ryans, oneills, d
         assert errors == [], tune.location
 
 
-# -- speed and robustness ------------------------------------------------------------------------
-
-
-def test_a_40_bar_tune_validates_well_under_20_ms(oneills):
-    tune = next(t.text for t in oneills if t.title == "Planxty Lady Blaney")
-    assert len(bar_lengths(tune)) == 40
-    validate_abc(tune)
-    runs = []
-    for _ in range(5):
-        start = time.thread_time()  # CPU time: the machine may be busy with other processes
-        validate_abc(tune)
-        runs.append(time.thread_time() - start)
-    # Measured ~3-5 ms (half of it the bar-length scan) on a busy 2-core machine.
-    assert min(runs) < 0.020, f"{min(runs) * 1000:.1f} ms"
+# -- robustness (speed: benchmarks/notation_speed.py) ----------------------------------------------
 
 
 ABCISH = st.lists(

@@ -2,9 +2,10 @@
 
 The fallback tone synth also plays the right pitches, so pitch tests cannot tell the engines
 apart: a broken soundfont search would go unnoticed while users heard an organ tone. These tests
-find the installation without our search (tests/installed_synth.py), then ask the defaults users get (`make_engine()`, `render_wav` without a soundfont) for an engine and
-audio that only a sampled General MIDI piano produces: overtones above the fifth harmonic, a
-decay while the key is held, and a timbre that changes with the instrument. The tone synth has
+find the installation without our search (tests/installed_synth.py), then ask the defaults
+users get (`make_engine()`, `render_wav` without a soundfont) for an engine and audio that only
+a sampled General MIDI piano produces: overtones above the fifth harmonic, a decay while the
+key is held, and a timbre that changes with the instrument. The tone synth has
 five harmonics, a flat sustain and one timbre for every program (checked below too, so the
 measures are known to separate the two).
 """

@@ -215,6 +215,16 @@ def test_a_sweep_overlays_its_runs(qtbot, settings, tmp_path):
     assert len(window.run_history.plotted_curves()) == 3
 
 
+def test_pytest_does_not_rewrite_music21s_own_test_modules():
+    """music21 imports its test_*.py modules; pytest must not rewrite them (python_files in
+    pyproject.toml): on the converter thread that stalled the play request below."""
+    import music21
+    from music21.test import test_chord
+
+    assert music21.VERSION
+    assert type(test_chord.__loader__).__name__ != "AssertionRewritingHook"
+
+
 def test_requests_bring_the_serving_pane_to_the_front(qtbot, settings, tmp_path, monkeypatch):
     from PySide6.QtWidgets import QMessageBox
 
@@ -246,7 +256,9 @@ def test_requests_bring_the_serving_pane_to_the_front(qtbot, settings, tmp_path,
     assert len(asked) == 1 and "Unsaved changes" in asked[0]
 
 
-def test_a_play_request_that_fails_says_why_in_the_status_bar(qtbot, settings, tmp_path, monkeypatch):
+def test_a_play_request_that_fails_says_why_in_the_status_bar(
+    qtbot, settings, tmp_path, monkeypatch
+):
     import workbench.ui.panes.playback_pane as playback_pane
     from workbench.session import PlayRequest
 

@@ -514,11 +514,15 @@ def test_real_run_with_missing_data_reports_the_error(pane, session, qtbot, tmp_
 def test_a_deleted_pane_no_longer_listens_to_the_session(qtbot, session, tmp_path):
     from shiboken6 import delete
 
+    listening = len(session.run_changed)
     pane = TrainingPane(session, runs_root=tmp_path / "runs")
+    assert len(session.run_changed) == listening + 1
     delete(pane)  # Qt deletes the widget while its Python wrapper lives on
+    assert len(session.run_changed) == listening
     run = tmp_path / "runs" / "old"
     write_run(run, 5, [5])
-    session.run = run  # must not reach the deleted widget
+    session.run = run  # reaching the deleted widget would raise (its C++ object is gone)
+    assert session.run == run
 
 
 def test_fine_tune_starts_a_run_from_the_checkpoint(fake_pane, session, qtbot, tmp_path):

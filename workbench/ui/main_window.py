@@ -41,6 +41,7 @@ from workbench.ui.panes.generation_pane import GenerationPane
 from workbench.ui.panes.neurons_pane import NeuronsPane
 from workbench.ui.panes.playback_pane import PlaybackPane
 from workbench.ui.panes.training_pane import TrainingPane
+from workbench.ui.settings_values import read_bool, read_int
 from workbench.ui.widgets.run_history import RunHistoryWidget
 from workbench.ui.widgets.scrolling import PaneScrollArea
 from workbench.ui.widgets.sweep_builder import SweepBuilderDialog
@@ -373,7 +374,7 @@ class MainWindow(QMainWindow):
 
     def _restore(self) -> None:
         s = self.settings
-        if int(s.value("version", 0)) != SETTINGS_VERSION:
+        if read_int(s, "version", 0) != SETTINGS_VERSION:
             return
         geometry = s.value("window/geometry")
         if isinstance(geometry, QByteArray):
@@ -393,7 +394,7 @@ class MainWindow(QMainWindow):
             specs = [specs]
         encoding = s.value("session/midi_encoding")
         if encoding:  # MIDI is read again with the encoding it was loaded with
-            velocities = str(s.value("session/midi_velocities", "false")).lower() == "true"
+            velocities = read_bool(s, "session/midi_velocities", False)
             self.dataset_pane.set_encoding(str(encoding), velocities)
         if specs:
             # Reload the last session's tunes once the window is up (off the GUI thread).

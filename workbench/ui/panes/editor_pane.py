@@ -54,6 +54,7 @@ from workbench.corpus.text import UnreadableFile, read_text
 from workbench.session import NoteHighlight, PlayRequest, Session
 from workbench.ui.export_dialogs import ask_save_path, file_stem, last_folder
 from workbench.ui.lifetimes import connect_session
+from workbench.ui.settings_values import read_int
 from workbench.ui.widgets.abc_code_editor import AbcCodeEditor, utf16_len
 from workbench.ui.widgets.abc_highlighter import AbcHighlighter
 from workbench.ui.widgets.find_replace import FindReplaceBar
@@ -774,7 +775,7 @@ class EditorPane(QWidget):
             origin = str(s.value("origin", "") or "")
             text = str(s.value("text", "") or "")
             modified = str(s.value("modified", False)).lower() in ("true", "1")
-            cursor = int(s.value("cursor", 0) or 0)
+            cursor = read_int(s, "cursor", 0, 0)
         except (TypeError, ValueError):
             return False
         finally:

@@ -63,6 +63,7 @@ from workbench.runs import default_runs_root
 from workbench.session import Session
 from workbench.ui.lifetimes import connect_session
 from workbench.ui.panes.editor_pane import tune_spans
+from workbench.ui.settings_values import read_bool, read_float, read_int, read_text
 from workbench.ui.widgets.event_prompt import EventPromptWidget
 from workbench.ui.widgets.generation_results import GenerationResults
 from workbench.ui.widgets.model_chooser import ModelChooser
@@ -407,30 +408,26 @@ class GenerationPane(QWidget):
 
     def _restore_settings(self) -> None:
         s = self.settings
-        s.beginGroup("generation")
-        try:
-            temperature = float(s.value("temperature", 1.0))
-            self.temp_slider.setValue(_temperature_to_slider(temperature))
-            self.top_k_spin.setValue(int(s.value("top_k", 0)))
-            self.top_p_spin.setValue(float(s.value("top_p", 1.0)))
-            self.length_spin.setValue(int(s.value("max_chars", 1000)))
-            self.num_spin.setValue(int(s.value("variations", 4)))
-            self.seed_spin.setValue(int(s.value("seed", 1234)))
-            self.random_seed_check.setChecked(_bool(s.value("random_seed", True)))
-            self.meter_aware_check.setChecked(_bool(s.value("meter_aware", True)))
-            self.argmax_check.setChecked(_bool(s.value("argmax", False)))
-            for combo, name in (
-                (self.source_combo, "source"),
-                (self.key_combo, "key"),
-                (self.meter_combo, "meter"),
-            ):
-                index = combo.findData(s.value(name))
-                if index >= 0:
-                    combo.setCurrentIndex(index)
-        except (TypeError, ValueError):  # a hand-edited settings file: keep the defaults
-            pass
-        finally:
-            s.endGroup()
+        # Each value on its own: one the file spoils keeps its default, not the others'.
+        g = "generation/"
+        temperature = read_float(s, g + "temperature", 1.0, TEMP_MIN, TEMP_MAX)
+        self.temp_slider.setValue(_temperature_to_slider(temperature))
+        self.top_k_spin.setValue(read_int(s, g + "top_k", 0, 0, self.top_k_spin.maximum()))
+        self.top_p_spin.setValue(read_float(s, g + "top_p", 1.0, 0.05, 1.0))
+        self.length_spin.setValue(read_int(s, g + "max_chars", 1000, 1, 100_000))
+        self.num_spin.setValue(read_int(s, g + "variations", 4, 1, self.num_spin.maximum()))
+        self.seed_spin.setValue(read_int(s, g + "seed", 1234, 0, MAX_SEED))
+        self.random_seed_check.setChecked(read_bool(s, g + "random_seed", True))
+        self.meter_aware_check.setChecked(read_bool(s, g + "meter_aware", True))
+        self.argmax_check.setChecked(read_bool(s, g + "argmax", False))
+        for combo, name in (
+            (self.source_combo, "source"),
+            (self.key_combo, "key"),
+            (self.meter_combo, "meter"),
+        ):
+            index = combo.findData(read_text(s, g + name, ""))
+            if index >= 0:
+                combo.setCurrentIndex(index)
         self.seed_spin.setEnabled(not self.random_seed_check.isChecked())
         self._on_temp_slider_changed(self.temp_slider.value())
         self._enable_knobs()
@@ -505,9 +502,9 @@ class GenerationPane(QWidget):
         self.length_spin.blockSignals(True)
         try:
             key, default = ("max_events", DEFAULT_EVENTS) if events else ("max_chars", 1000)
-            self.length_spin.setValue(int(self.settings.value(f"generation/{key}", default)))
-        except (TypeError, ValueError):
-            pass
+            self.length_spin.setValue(
+                read_int(self.settings, f"generation/{key}", default, 1, self.length_spin.maximum())
+            )
         finally:
             self.length_spin.blockSignals(False)
         self.live_stack.setCurrentWidget(self.live_roll if events else self.live_view)
@@ -892,10 +889,3 @@ class GenerationPane(QWidget):
         self.loader.shutdown()
         self.event_prompt.shutdown()
         self.results.shutdown()
-
-
-def _bool(value: object) -> bool:
-    # QSettings' ini format hands booleans back as the strings "true"/"false".
-    if isinstance(value, str):
-        return value.lower() in ("true", "1", "yes")
-    return bool(value)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.generation import event_prompt
+from workbench.ui.settings_values import read_int
 from workbench.ui.workers.generation_worker import TaskRunner
 
 SOURCES = (
@@ -232,11 +233,9 @@ class EventPromptWidget(QWidget):
 
     def _restore(self) -> None:
         s = self.settings
-        try:
-            events = int(s.value("generation/prompt_events", DEFAULT_EVENTS))
-        except (TypeError, ValueError):
-            events = DEFAULT_EVENTS
-        self.events_spin.setValue(events)
+        self.events_spin.setValue(
+            read_int(s, "generation/prompt_events", DEFAULT_EVENTS, 1, self.events_spin.maximum())
+        )
         index = self.source_combo.findData(s.value("generation/event_source", "empty"))
         self.source_combo.setCurrentIndex(max(index, 0))
         self.file_edit.setText(str(s.value("generation/prompt_file", "") or ""))
