@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/musicality.py [--checkpoint CKPT] [--num 200]
         [--temperatures 0.8,1.0] [--meter-aware | --no-meter-aware] [--data corpus:folk]
         [--max-chars 1000] [--seed 1234] [--json OUT] [--overhead] [--no-music21]
-        [--no-end-on-tonic]
+        [--no-end-on-tonic] [--no-shape-bias]
 
 Samples --num tunes per temperature from the checkpoint (default: the shipped model,
 `models.pretrained.default_checkpoint()`), in batches, from the empty prompt (the model writes
@@ -41,6 +41,11 @@ in the repository (scripts/build_pretrained_corpus.py writes it: music21's folk 
 without ryansMammoth and without tunes abc2midi rejects); the default, corpus:folk, is all of
 music21's folk collections, a superset, so copying is, if anything, over-counted. Pass that
 tunebook (or a run's own data) to compare exactly.
+
+--no-end-on-tonic drops meter-aware decoding's ending rules (the tonic, the shortest tune, the
+<end> bonus and the shape bias); --no-shape-bias drops only the shape bias (section lengths,
+<end> by bar count, the pull to the tonic: `workbench.notation.meter_aware.SHAPE_CLOSE`...), to
+compare with and without it on the same seeds.
 
 --overhead measures what meter-aware decoding adds to each sampling step for batches of 1 and
 32 (per row and step), with the model's own step time for comparison.
@@ -346,6 +351,7 @@ def generate(
     batch,
     end_on_tonic=True,
     home_bonus=None,
+    shape=None,
 ) -> dict:
     texts: list[str] = []
     steps = 0
@@ -355,7 +361,11 @@ def generate(
         params = SamplingParams(temperature=temperature, max_chars=max_chars, seed=seed + start)
         constraint = (
             MeterAwareConstraint(
-                tok, max_chars=max_chars, end_on_tonic=end_on_tonic, home_bonus=home_bonus
+                tok,
+                max_chars=max_chars,
+                end_on_tonic=end_on_tonic,
+                home_bonus=home_bonus,
+                shape=shape,
             )
             if meter_aware
             else None
@@ -449,6 +459,13 @@ def main() -> None:
         help="meter-aware decoding ends tunes only on their key's tonic (the app's default)",
     )
     ap.add_argument("--home-bonus", type=float, default=None, help="logit added to <end> at home")
+    ap.add_argument(
+        "--shape-bias",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="meter-aware decoding's bias to real tunes' section and tune lengths (default: "
+        "with the ending rules)",
+    )
     ap.add_argument("--data", default="corpus:folk", help="the training tunes (DATA spec)")
     ap.add_argument("--max-chars", type=int, default=1000, help="length cap (the app's default)")
     ap.add_argument("--batch", type=int, default=100, help="tunes sampled at once")
@@ -510,6 +527,7 @@ def main() -> None:
                     args.batch,
                     args.end_on_tonic,
                     args.home_bonus,
+                    args.shape_bias,
                 )
                 r = evaluate(g["texts"], corpus_meters, corpus_keys, index, pool)
                 r["copy_whole_raw"] = copying(g["raw"], index)

@@ -42,6 +42,31 @@ MODULES: dict[str, list[str]] = {
         "tests/notation/test_notation_validate.py",
         "tests/notation/test_notation_validate_fields.py",
     ],
+    "models/tokenizer.py": [
+        "tests/models/test_models_tokenizer.py",
+        "tests/models/test_models_event_tokenizer.py",
+        "tests/models/test_models_tokenizer_details.py",
+    ],
+    "models/checkpoint.py": [
+        "tests/models/test_models_checkpoint.py",
+        "tests/models/test_models_event_tokenizer.py",
+        "tests/models/test_models_checkpoint_details.py",
+    ],
+    "workbench/notation/meter.py": [
+        "tests/notation/test_notation_meter.py",
+        "tests/notation/test_notation_meter_scanner.py",
+    ],
+    "workbench/playback/events.py": [
+        "tests/playback/test_playback_events.py",
+        "tests/playback/test_playback_player.py",
+        "tests/playback/test_playback_follow.py",
+    ],
+    "models/evaluate.py": ["tests/models/test_models_evaluate.py"],
+    "models/data.py": [
+        "tests/models/test_models_data.py",
+        "tests/models/test_distributed.py",
+        "tests/models/test_models_data_details.py",
+    ],
 }
 
 # What mutmut's `results --all true` calls each state, mapped onto the score's terms.

@@ -14,6 +14,10 @@ so the string quartets' long movements do not outweigh the rest. Four quartets
 stored whole in one file (Beethoven op. 18 no. 3-5, op. 74, op. 132, op. 133) are left out:
 music21 takes up to 11 minutes to read one. Repeats music21 cannot expand ("badly formed
 repeats") are dropped and the music written once through, rather than losing the piece.
+The files are kept as music21 writes them, faults included: in some string quartets it writes
+notes of 50-250 beats (1,110 of the 88,796 notes are longer than 12 beats), which raise those
+files' polyphony far above what was played; benchmarks/midi_quality.py compares generated
+pieces against the held-out files both as written and as the model's encoding keeps them.
 
 Each file is converted once and kept in the folder (default: the workbench cache folder's
 `midi/music21-real`), so later runs read it in well under a second; the first run takes a

@@ -38,7 +38,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from models.checkpoint import Checkpoint, save_checkpoint
+from models.checkpoint import Checkpoint, remove_stale_temps, save_checkpoint
 from models.config import EVALS_PER_BUDGET, ModelConfig, RunConfig
 from models.data import IGNORE, Batch, make_batches, split_tunes
 from models.device import describe_device, resolve_device
@@ -52,6 +52,11 @@ from models.tokenizer import CharTokenizer, Tokenizer
 
 # Settings that decide which batch comes next: a resumed run must keep them.
 _POSITION_KEYS = ("batch_size", "seq_len", "batching", "seed", "val_fraction")
+
+# Steps per "step" event on a GPU: the event's numbers are read back from the device, which
+# waits for the queued work to finish, so reading them every step would stall the pipeline.
+# On the CPU, reading a number costs nothing and every step has its event.
+ACCELERATOR_LOG_EVERY = 10
 
 
 @dataclass
@@ -73,7 +78,11 @@ def data_fingerprint(texts: Sequence[str]) -> str:
 
 def make_optimizer(model: torch.nn.Module, cfg: RunConfig) -> torch.optim.Optimizer:
     t = cfg.train
-    params = model.parameters()
+    params = list(model.parameters())
+    # On CUDA, the fused kernels: one launch per step, and they take GradScaler's scale and
+    # inf flag as device tensors, where an unfused optimizer makes the scaler read the flag
+    # back to the host every step. The CPU keeps torch's default (and its numbers).
+    fused = {"fused": True} if params and params[0].device.type == "cuda" else {}
     if t.optimizer == "sgd":
         return torch.optim.SGD(
             params,
@@ -81,11 +90,12 @@ def make_optimizer(model: torch.nn.Module, cfg: RunConfig) -> torch.optim.Optimi
             momentum=t.momentum,
             nesterov=t.nesterov and t.momentum > 0,
             weight_decay=t.weight_decay,
+            **fused,
         )
     if t.optimizer == "adam":
-        return torch.optim.Adam(params, lr=t.lr, weight_decay=t.weight_decay)
+        return torch.optim.Adam(params, lr=t.lr, weight_decay=t.weight_decay, **fused)
     if t.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=t.lr, weight_decay=t.weight_decay or 0.01)
+        return torch.optim.AdamW(params, lr=t.lr, weight_decay=t.weight_decay or 0.01, **fused)
     if t.optimizer == "rmsprop":
         return torch.optim.RMSprop(params, lr=t.lr, momentum=0.0, weight_decay=t.weight_decay)
     return torch.optim.Adagrad(params, lr=t.lr, weight_decay=t.weight_decay)
@@ -139,10 +149,15 @@ def _detach(state: State | None) -> State | None:
 
 
 def _reset_lanes(state: State | None, reset: torch.Tensor) -> State | None:
-    """Zero the state of the lanes where `reset` (B,) is True; detach it from the last step."""
+    """Zero the state of the lanes where `reset` (B,) is True; detach it from the last step.
+
+    `reset` is the batch's CPU tensor: deciding on it reads nothing back from the device."""
     if state is None or bool(reset.all()):
         return None
-    keep = (~reset).to(state[0].dtype if isinstance(state, tuple) else state.dtype)[None, :, None]
+    if not bool(reset.any()):
+        return _detach(state)
+    first = state[0] if isinstance(state, tuple) else state
+    keep = (~reset).to(first.device, first.dtype, non_blocking=True)[None, :, None]
     if isinstance(state, tuple):
         return tuple(s.detach() * keep for s in state)
     return state.detach() * keep
@@ -176,11 +191,14 @@ class Trainer:
         control: Control | None = None,
         tokenizer: Tokenizer | None = None,
         world: World | None = None,
+        log_every: int = 0,
     ) -> None:
         """`tokenizer`: the vocabulary of a fresh run (an EventTokenizer fitted on the MIDI
         pieces); by default a CharTokenizer fitted on `train_texts`. A resumed run keeps its
         own and a fine-tune extends its initial model's; either must be of the same kind.
-        `world`: this process's place under torchrun (default: a single process)."""
+        `world`: this process's place under torchrun (default: a single process).
+        `log_every`: steps per "step" event, whose loss, accuracy and chars/s are those of
+        all its steps (0: every step on the CPU, ACCELERATOR_LOG_EVERY on a GPU)."""
         cfg.validate()
         if not train_texts:
             raise DataError("no training tunes")
@@ -239,9 +257,22 @@ class Trainer:
         self.optimizer = make_optimizer(self.model, cfg)
         self.schedule = LearningRate(cfg, self.total_steps)
 
-        self.use_amp = self.device.type == "cuda" and t.amp in ("auto", "on")
-        # float16 autocast with loss scaling: cuDNN's fused RNN kernels support it everywhere.
-        self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
+        self.amp_dtype = _amp_dtype(self.device, t.amp)
+        self.use_amp = self.amp_dtype is not None
+        # float16 needs loss scaling (its gradients underflow); bfloat16 has float32's range.
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
+        self.log_every = log_every or (1 if self.device.type == "cpu" else ACCELERATOR_LOG_EVERY)
+        # The steps since the last "step" event: their summed loss and correct predictions
+        # stay on the device (adding to them reads nothing back); the host counts the rest.
+        wide = torch.float32 if self.device.type == "mps" else torch.float64
+        self._loss_sum = torch.zeros((), dtype=wide, device=self.device)
+        self._hits = torch.zeros((), dtype=torch.int64, device=self.device)
+        self._pending = 0  # steps
+        self._pending_chars = 0  # real targets of the global batch
+        self._my_chars = 0  # real targets of this rank's lanes
+        self._my_seconds = 0.0  # this rank's time in those steps
+        self._pending_lr = 0.0
+        self._pending_epoch = 0.0
 
         self.step = 0
         self.epoch = 0
@@ -305,7 +336,14 @@ class Trainer:
 
     def _restore(self, ckpt: Checkpoint) -> None:
         tr = ckpt.trainer or {}
-        self.optimizer.load_state_dict(tr["optimizer"])
+        saved = tr["optimizer"]
+        # The kernel (fused or not) is this device's choice, not the saving run's: the state
+        # loads as this optimizer's (a fused one keeps its step counts on the GPU).
+        groups = [
+            {**g, "fused": mine.get("fused")}
+            for g, mine in zip(saved["param_groups"], self.optimizer.param_groups, strict=False)
+        ]
+        self.optimizer.load_state_dict({**saved, "param_groups": groups})
         self.step = ckpt.step
         self.resumed_from = ckpt.step
         self.epoch = int(tr["epoch"])
@@ -467,18 +505,29 @@ class Trainer:
         )
         return sample(self.model, self.tokenizer, "", 1, params)[0]
 
-    def _train_step(self, batch: Batch) -> tuple[float, float, int]:
-        """One optimisation step; returns loss, accuracy and the number of real targets.
+    def _train_step(self, batch: Batch) -> int:
+        """One optimisation step; returns the number of real targets in this rank's lanes.
+
+        The step's summed loss and correct predictions are added to device-side sums that
+        `_flush` reads back for the next "step" event: nothing in a step waits for the device
+        (the real targets are counted on the batch's CPU copy).
 
         The loss is summed over the real targets and divided by the batch's positions, not by
         its real targets, so a step moves the weights in proportion to what it holds: a batch
         with a tenth real targets moves them a tenth as far as a full one, not as far.
         """
         t = self.cfg.train
-        x = batch.inputs.to(self.device, non_blocking=True)
-        y = batch.targets.to(self.device, non_blocking=True)
-        state = _reset_lanes(self.state, batch.reset.to(self.device))
-        amp = torch.autocast("cuda", dtype=torch.float16) if self.use_amp else nullcontext()
+        cuda = self.device.type == "cuda"
+        inputs, targets = batch.inputs, batch.targets
+        n = int((targets != IGNORE).sum())
+        if cuda:
+            # Page-locked copies go up asynchronously; from pageable memory the copy would
+            # wait for the host to stage it.
+            inputs, targets = inputs.pin_memory(), targets.pin_memory()
+        x = inputs.to(self.device, non_blocking=True)
+        y = targets.to(self.device, non_blocking=True)
+        state = _reset_lanes(self.state, batch.reset)
+        amp = torch.autocast("cuda", dtype=self.amp_dtype) if self.use_amp else nullcontext()
         with amp:
             logits, new_state = self.net(x, state)  # (B, T, V)
             total = F.cross_entropy(
@@ -499,16 +548,59 @@ class Trainer:
         self.scaler.update()
         self.state = _detach(new_state) if self.batches.carries_state else None
         with torch.no_grad():
-            real = y != IGNORE
-            n = int(real.sum())
-            acc = float(((logits.argmax(-1) == y) & real).sum()) / max(n, 1)
+            self._loss_sum += total.detach()
+            self._hits += ((logits.argmax(-1) == y) & (y != IGNORE)).sum()
+        return n
+
+    def _flush(self, log: MetricsLog) -> Iterator[Event]:
+        """Write the "step" event of the steps since the last one (nothing if none), reading
+        their sums back from the device; returns False when the loss is no longer finite.
+
+        Called every `log_every` steps and before anything that must know the loss is still
+        finite (an epoch's end, an evaluation, a checkpoint, the end). Under torchrun every
+        rank calls it at the same steps: the sums go through one all-reduce."""
+        if not self._pending:
+            return True
+        t0 = time.perf_counter()
+        loss_sum, hits = float(self._loss_sum), int(self._hits)  # waits for the device
+        self._my_seconds += time.perf_counter() - t0
+        self._loss_sum.zero_()
+        self._hits.zero_()
+        rate = self._my_chars / max(self._my_seconds, 1e-9)
+        if self.world.size > 1:
+            # The global batch's sums, and the ranks' rates added (each trains its lanes).
+            loss_sum, hits, rate = self.world.sum([loss_sum, hits, rate])
+        n, steps = max(self._pending_chars, 1), self._pending
+        self._pending = self._pending_chars = self._my_chars = 0
+        self._my_seconds = 0.0
         # The loss reported is per real character, comparable with evaluation.
-        return float(total.detach()) / max(n, 1), acc, n
+        loss = loss_sum / n
+        yield log.write(
+            {
+                "event": "step",
+                "step": self.step,
+                "epoch": self._pending_epoch,
+                "loss": loss,
+                "accuracy": hits / n,
+                "lr": self._pending_lr,
+                "chars_per_sec": rate,
+                "elapsed": self.elapsed,
+            }
+        )
+        if math.isfinite(loss):
+            return True
+        # Diverged (a learning rate too high): stop before these weights reach a checkpoint,
+        # so last.pt and best.pt keep the last good ones.
+        where = f"step {self.step}" if steps == 1 else f"steps {self.step - steps + 1}-{self.step}"
+        self.diverged = f"the training loss became {loss} at {where}"
+        return False
 
     def run(self) -> Iterator[Event]:
         """Train until the epoch limit, the time budget, early stopping or a stop request."""
         t = self.cfg.train
         if self.run_dir is not None and self.world.writer:
+            # What a killed run left half-written: nobody else writes this folder now.
+            remove_stale_temps(self.run_dir)
             self._write_config()
         log = MetricsLog(self.run_dir if self.world.writer else None)
         try:
@@ -534,6 +626,8 @@ class Trainer:
                 }
             )
             reason = yield from self._loop(log)
+            if reason != "diverged" and not (yield from self._flush(log)):
+                reason = "diverged"
             evaluated_now = self.last_eval is not None and self.last_eval["step"] == self.step
             if reason == "epochs" and not evaluated_now:
                 yield from self._eval_and_save(log)
@@ -569,52 +663,47 @@ class Trainer:
             ended = False
             for batch in self.batches.epoch(self.epoch, self.epoch_step):
                 t0 = time.perf_counter()
-                loss, acc, n_chars = self._train_step(batch)
-                if self.device.type == "cuda":
-                    torch.cuda.synchronize(self.device)
+                n_chars = self._train_step(batch)
+                # No wait for the device here: on a GPU this clock runs a few queued steps ahead
+                # of the work, and catches up whenever `_flush` reads the sums back.
                 now = time.perf_counter()
                 self.elapsed += now - clock
                 clock = now
                 self.step += 1
                 self.epoch_step += 1
-                rate, positions = n_chars / max(now - t0, 1e-9), batch.targets.numel()
+                self._my_chars += n_chars
+                self._my_seconds += now - t0
+                positions = batch.targets.numel()
                 if self.world.size > 1:
-                    # The global batch's numbers (and every rank's requests and clock agreed).
-                    loss_sum, hits, n_chars, rate, positions = self._agree(
-                        loss * n_chars, acc * n_chars, n_chars, rate, positions
-                    )
-                    loss, acc = loss_sum / max(n_chars, 1), hits / max(n_chars, 1)
+                    # The global batch's counts (and every rank's requests and clock agreed):
+                    # host numbers only, so agreeing each step waits for no device.
+                    n_chars, positions = self._agree(n_chars, positions)
                 self._count_positions(n_chars, positions)
-                yield log.write(
-                    {
-                        "event": "step",
-                        "step": self.step,
-                        "epoch": self.epoch_progress,
-                        "loss": loss,
-                        "accuracy": acc,
-                        "lr": self.optimizer.param_groups[0]["lr"],
-                        "chars_per_sec": rate,
-                        "elapsed": self.elapsed,
-                    }
-                )
-                if not math.isfinite(loss):
-                    # Diverged (a learning rate too high): stop before these weights reach a
-                    # checkpoint, so last.pt and best.pt keep the last good ones.
-                    self.diverged = f"the training loss became {loss} at step {self.step}"
+                self._pending += 1
+                self._pending_chars += int(n_chars)
+                self._pending_lr = self.optimizer.param_groups[0]["lr"]
+                self._pending_epoch = self.epoch_progress
+                if self._pending >= self.log_every and not (yield from self._flush(log)):
                     return "diverged"
                 epoch_ended = ended = batch.last
                 if epoch_ended:
+                    if not (yield from self._flush(log)):
+                        return "diverged"
                     yield log.write(self._epoch_event())
                     self._next_epoch()
                 stop = self._stop_reason()
                 evaluated = bool(stop) or self._eval_due(epoch_ended)
+                save = not evaluated and self._save_requested()
+                # The loss must be known to be finite before weights are evaluated or saved.
+                if (evaluated or save) and not (yield from self._flush(log)):
+                    return "diverged"
                 if evaluated:
                     yield from self._eval_and_save(log)
                     if self.diverged:
                         return "diverged"
                     if stop is None and self.evals_since_best >= t.patience > 0:
                         stop = "early_stop"
-                elif self._save_requested():
+                elif save:
                     yield from self._emit(self._save("last.pt", True), log)
                 self._set_lr()
                 # Time spent evaluating and saving counts towards the budget too.
@@ -710,6 +799,22 @@ class Trainer:
     def _emit(event: Event | None, log: MetricsLog) -> Iterator[Event]:
         if event is not None:
             yield log.write(event)
+
+
+def _amp_dtype(device: torch.device, amp: str) -> torch.dtype | None:
+    """The autocast type of a run on `device`: None (float32) off CUDA or with amp "off".
+
+    "auto"/"on"/"fp16" give float16, with loss scaling. Under autocast torch runs cuDNN's RNN
+    kernels in float16 whatever the autocast type (aten/src/ATen/cudnn/AutocastRNN.cpp casts
+    them to half), so "bf16" changes only the embedding and output layers and leaves the
+    recurrence's gradients unscaled: it is there to try, not the default."""
+    if device.type != "cuda":
+        return None
+    if amp in ("auto", "on", "fp16"):
+        return torch.float16
+    if amp == "bf16" and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    return None
 
 
 def _shape(m: ModelConfig) -> tuple[str, int, int, int, bool]:

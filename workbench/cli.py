@@ -493,9 +493,18 @@ def _generate_events(args: argparse.Namespace, ckpt: Any) -> int:
     """`generate` for a MIDI event model: piece_NNN.mid (and its events) per variation."""
     from models.device import resolve_device
     from models.sample import sample
-    from workbench.midi_data import DecodeError, MidiFileProblem, prompt_from_midi, write_midi
+    from workbench.midi_data import (
+        TEMPO_KEY,
+        DecodeError,
+        MidiFileProblem,
+        prompt_from_midi,
+        prompt_tempo,
+        write_midi,
+    )
 
     tok = ckpt.tokenizer
+    # The pieces play at the prompt file's tempo, else the training data's (in the settings).
+    settings = tok.settings
     if args.prompt is not None or args.prompt_file is not None:
         raise UsageError("an event model takes its prompt from a MIDI file: --prompt-midi FILE")
     if args.midi:
@@ -504,10 +513,13 @@ def _generate_events(args: argparse.Namespace, ckpt: Any) -> int:
     if args.prompt_midi is not None:
         try:
             prompt = prompt_from_midi(tok.settings, args.prompt_midi, args.prompt_events)
+            tempo = prompt_tempo(args.prompt_midi)
         except MidiFileProblem as exc:
             from models.errors import DataError
 
             raise DataError(f"{args.prompt_midi}: {exc}") from None
+        if tempo is not None:
+            settings = {**tok.settings, TEMPO_KEY: tempo}
         unknown = tok.unknown_chars([prompt])
         if unknown:
             _warn(
@@ -520,7 +532,7 @@ def _generate_events(args: argparse.Namespace, ckpt: Any) -> int:
         from workbench.midi_data.length import SecondsLimit, events_cap
 
         try:
-            limit = SecondsLimit(tok, args.seconds)
+            limit = SecondsLimit(tok, args.seconds, settings)
         except ValueError as exc:
             raise UsageError(f"--seconds: {exc}") from None
         # The length decides; the event cap (--events, else a generous one) only guards.
@@ -534,11 +546,9 @@ def _generate_events(args: argparse.Namespace, ckpt: Any) -> int:
     if limit is not None:
         from workbench.midi_data.length import rendered_seconds, trim_to_seconds
 
-        pieces = [trim_to_seconds(tok.settings, text, args.seconds) for text in pieces]
+        pieces = [trim_to_seconds(settings, text, args.seconds) for text in pieces]
         short = [
-            i
-            for i, text in enumerate(pieces, 1)
-            if rendered_seconds(tok.settings, text) < args.seconds
+            i for i, text in enumerate(pieces, 1) if rendered_seconds(settings, text) < args.seconds
         ]
         if short:
             _warn(
@@ -554,7 +564,7 @@ def _generate_events(args: argparse.Namespace, ckpt: Any) -> int:
         # The events beside the MIDI: what the model wrote, for reading and for evaluation.
         path.with_suffix(".events.txt").write_text(text.rstrip() + "\n", encoding="utf-8")
         try:
-            rendered = write_midi(tok.settings, text, path)
+            rendered = write_midi(settings, text, path)
         except DecodeError as exc:
             _err(f"{path}: not written: {exc}")
             status = 1

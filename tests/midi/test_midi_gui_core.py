@@ -225,8 +225,9 @@ def test_a_generated_piece_renders_to_the_notes_of_its_events(piece) -> None:
     assert [p for p, _ in got] == [p for p, _ in expected]
     assert all(abs(a - b) <= tpq // 8 for (_, a), (_, b) in zip(got, expected, strict=True))
     assert piece.notes == len(MIDO_NOTES) and piece.meter == "4/4" and piece.bars == 2
-    # The encoding keeps no tempo (the file's 100 bpm): decoded at MidiTok's 120, 8 beats.
-    assert piece.seconds == pytest.approx(8 * 60 / 120, abs=0.1)
+    # The encoding keeps no tempo, but the settings keep the data's (load_midi records the
+    # files' 100 bpm): 8 beats at 100 bpm, not at MIDI's default 120.
+    assert piece.seconds == pytest.approx(8 * 60 / 100, abs=0.1)
 
 
 def test_the_roll_of_a_piece_is_what_the_player_reads_from_its_midi(piece) -> None:

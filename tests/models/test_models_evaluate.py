@@ -64,3 +64,14 @@ def test_restores_training_mode_and_handles_no_tunes(tiny_model, folk_ids) -> No
     empty = evaluate(model, [])
     assert empty.chars == 0 and math.isnan(empty.loss_nats_per_char)
     assert isinstance(empty, EvalResult)
+
+
+def test_result_as_plain_data() -> None:
+    # 2 ln 2 nats a character is exactly 2 bits.
+    result = EvalResult(loss_nats_per_char=2 * math.log(2), accuracy=0.25, chars=8)
+    assert result.to_dict() == {
+        "loss_nats_per_char": 2 * math.log(2),
+        "bits_per_char": pytest.approx(2.0),
+        "accuracy": 0.25,
+        "chars": 8,
+    }

@@ -130,9 +130,15 @@ def test_tune_without_unit_length_or_meter_uses_eighths():
         ("", "empty"),
         ("hello world, no music here", "could not read the ABC"),
         ("X:1\nT:Only a header\nM:4/4\nL:1/8\nK:G\n", "no notes"),
+        # Denominators that are not powers of two: music21 took minutes over these.
+        ("X:1\nM:2/8\nL:16/14\nK:G\nABcd|", "L:16/14 is not a note length"),
+        ("X:1\nM:3/14\nL:1/8\nK:G\nABc|", "M:3/14 is not a meter"),
+        ("X:1\nM:4/4\nL:1/8\nK:G\nABcd|[M:5/12]ABcde|", "M:5/12 is not a meter"),
     ],
 )
 def test_bad_tunes_raise_a_conversion_error(abc, message):
+    # (a power-of-two meter or length next to these, e.g. M:6/8 or L:1/16, converts: the
+    # other tests of this file)
     with pytest.raises(ConversionError, match=message) as info:
         abc_to_midi_bytes(abc)
     assert "\n" not in str(info.value)

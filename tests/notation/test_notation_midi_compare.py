@@ -160,6 +160,15 @@ def test_chord_notes_started_a_tick_apart_keep_their_order():
     assert compare(_notes(chord, 10080), staggered).agree
 
 
+def test_a_grace_note_as_short_as_the_tolerance_is_not_taken_for_a_chord():
+    """A generated tune's 1/48 q grace note B5 before F#5: the app wrote them exactly 1/48 q
+    apart, abc2midi 11 ticks (of 480) apart; taken for chords, they were put in pitch order in
+    one file and in time order in the other, a difference that was not there."""
+    app = _notes([(0.0, 10 / 480, 83), (10 / 480, 0.5, 78)], 10080)
+    reference = _midi([(1, "on", 83), (10, "off", 83), (12, "on", 78), (250, "off", 78)])
+    assert compare(app, reference).agree
+
+
 def test_note_names():
     assert [note_name(p) for p in (60, 69, 78, 21)] == ["C4", "A4", "F#5", "A0"]
 

@@ -120,7 +120,7 @@ def test_midi_bytes_play_and_a_bad_tune_shows_its_reason(qtbot, rig):
 
     session.request_play(PlayRequest("Broken", abc="X:1\nL:1/0\nK:C\nCDE|"))
     qtbot.waitUntil(lambda: "Cannot play" in pane.status_label.text(), timeout=10000)
-    assert "division by zero" in pane.status_label.text()
+    assert "L:1/0 is not a note length" in pane.status_label.text()
     assert pane.title_label.text() == "Cannot play this tune"
     session.request_play(PlayRequest("Bad MIDI", midi=b"not a midi file"))
     qtbot.waitUntil(lambda: "not a readable MIDI file" in pane.status_label.text(), timeout=5000)

@@ -93,6 +93,8 @@ def _spec_jobs(spec: Spec, problems: list[Problem]) -> list[_FileJob]:
         return [_FileJob(source, path) for source, path in builtin_files(str(spec))]
     path = Path(spec).expanduser()
     if not path.exists():
+        if path.is_symlink():  # exists() follows the link: it dangles or loops
+            raise CorpusError(f"data path '{spec}' is a symbolic link that leads nowhere")
         raise CorpusError(f"data path '{spec}' does not exist")
     if path.is_file():
         return [_FileJob(str(path), path)]
@@ -104,13 +106,26 @@ def _spec_jobs(spec: Spec, problems: list[Problem]) -> list[_FileJob]:
     return jobs
 
 
+def _identity(path: Path) -> Path:
+    """The path that tells whether two mentions are one file.
+
+    A symbolic link that loops makes ``resolve()`` raise (RuntimeError before Python 3.13,
+    OSError after); such a file is kept under its own absolute path and reading it reports
+    the loop as a problem.
+    """
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return Path(os.path.abspath(path))
+
+
 def _plan(specs: Iterable[Spec], problems: list[Problem]) -> list[_FileJob]:
     """All files to read, each once (the first mention wins)."""
     jobs: list[_FileJob] = []
     seen: set[Path] = set()
     for spec in specs:
         for job in _spec_jobs(spec, problems):
-            key = job.path.resolve()
+            key = _identity(job.path)
             if key not in seen:
                 seen.add(key)
                 jobs.append(job)

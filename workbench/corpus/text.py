@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import stat
 import unicodedata
 from pathlib import Path
 
@@ -154,12 +155,19 @@ def _format_size(size: int) -> str:
 def read_text(path: str | os.PathLike[str], max_bytes: int = MAX_FILE_BYTES) -> str:
     """Read, decode and normalise the text file at ``path``.
 
-    Raises :class:`UnreadableFile` when the file is too large, empty, binary or cannot
-    be read (the message never repeats the path: callers put it in a Problem's source).
+    Raises :class:`UnreadableFile` when the file is too large, empty, binary, not a regular
+    file (a folder, a FIFO) or cannot be read (the message never repeats the path: callers put
+    it in a Problem's source).
     """
     path = Path(path)
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        # A pipe or device would block the read (forever, for a FIFO nobody writes to).
+        if stat.S_ISDIR(info.st_mode):
+            raise UnreadableFile("a folder, not a file", "os-error")
+        if not stat.S_ISREG(info.st_mode):
+            raise UnreadableFile("not a regular file (a pipe, socket or device)", "os-error")
+        size = info.st_size
         # Checked before reading so a stray disk image never gets loaded into memory.
         if size > max_bytes:
             raise UnreadableFile(

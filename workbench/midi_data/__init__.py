@@ -17,12 +17,15 @@ or the reports' notes-and-chords through music21), and a renderer (events -> MID
 from workbench.midi_data.chorales import CHORALES_SPEC, chorale_midi_files
 from workbench.midi_data.encodings import (
     DEFAULT_ENCODING,
+    DEFAULT_TEMPO,
     ENCODINGS,
     MIDI_SUFFIXES,
+    TEMPO_KEY,
     DecodeError,
     MidiFileProblem,
     codec_for,
     describe,
+    main_tempo,
     make_settings,
     read_score,
 )
@@ -39,15 +42,19 @@ from workbench.midi_data.render import (
     midi_bytes,
     prompt_from_midi,
     prompt_from_piece,
+    prompt_tempo,
     render,
+    tempo_of,
     write_midi,
 )
 
 __all__ = [
     "CHORALES_SPEC",
     "DEFAULT_ENCODING",
+    "DEFAULT_TEMPO",
     "ENCODINGS",
     "MIDI_SUFFIXES",
+    "TEMPO_KEY",
     "DecodeError",
     "MidiFileProblem",
     "MidiLoadCancelled",
@@ -60,11 +67,14 @@ __all__ = [
     "describe",
     "is_midi_spec",
     "load_midi",
+    "main_tempo",
     "make_settings",
     "midi_bytes",
     "prompt_from_midi",
     "prompt_from_piece",
+    "prompt_tempo",
     "read_score",
     "render",
+    "tempo_of",
     "write_midi",
 ]

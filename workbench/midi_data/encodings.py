@@ -13,7 +13,11 @@
 Settings are plain data (JSON-able), made once by `make_settings` and stored in every
 checkpoint by the event tokenizer. A MidiTok tokenizer is rebuilt from its stored configuration
 *and* vocabulary (`_vocab_base`), never from the data nor from the installed MidiTok's defaults:
-MidiTok's vocabulary differs between its versions.
+MidiTok's vocabulary differs between its versions. Besides the encoding, settings hold `tempo`
+(quarter notes per minute; None in new settings): the median tempo of the pieces the model was
+trained on, which `load_midi` records and `render` gives generated pieces. The timed encodings
+keep no tempo (MidiTok's `use_tempos` is off: most collections hold one tempo per piece, and
+tempo events would cost an event every bar), so without it every piece would play at 120.
 
 Every track but the drums is merged into one stream before encoding (piano and multi-track
 files alike): the model learns the texture as a whole, and decoding gives one piano track.
@@ -24,8 +28,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 import os
 import re
+import stat
 import tempfile
 import warnings
 from collections.abc import Sequence
@@ -43,6 +49,12 @@ ENCODINGS = (*MIDITOK_CLASSES, NOTES_CHORDS)
 DEFAULT_ENCODING = REMI
 #: Bumped when what an encoding produces for the same file changes (invalidates caches).
 SETTINGS_VERSION = 1
+#: The settings' key of the tempo generated pieces play at (see the module docstring).
+TEMPO_KEY = "tempo"
+#: MIDI's tempo when a file sets none (the standard's 500,000 microseconds per quarter).
+DEFAULT_TEMPO = 120.0
+#: Tempi (quarter notes per minute) taken from a file; others are a damaged file's.
+TEMPO_RANGE = (10.0, 1000.0)
 #: The reports' decoding: one event every half beat.
 NOTES_CHORDS_STEP_BEATS = 0.5
 #: The octave of a decoded chord's pitch classes (the reports' music21 default).
@@ -71,6 +83,7 @@ def make_settings(encoding: str = DEFAULT_ENCODING, velocities: bool = False) ->
             "version": SETTINGS_VERSION,
             "step_beats": NOTES_CHORDS_STEP_BEATS,
             "chord_octave": NOTES_CHORDS_OCTAVE,
+            TEMPO_KEY: None,  # the data's, once loaded (reader.load_midi)
         }
     import miditok
 
@@ -85,6 +98,7 @@ def make_settings(encoding: str = DEFAULT_ENCODING, velocities: bool = False) ->
         "merge_tracks": True,
         # A JSON round trip turns MidiTok's tuples into lists: plain data for torch.load.
         "miditok": json.loads(json.dumps(stored)),
+        TEMPO_KEY: None,  # the data's, once loaded (reader.load_midi)
     }
 
 
@@ -110,6 +124,9 @@ def read_score(path: str | os.PathLike[str]) -> symusic.Score:
     """A MIDI file as a symusic Score, or MidiFileProblem saying what is wrong with it."""
     path = Path(path)
     try:
+        # Opening a FIFO would block until something writes to it: only regular files.
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise MidiFileProblem("not a regular file (a folder, pipe or device)")
         with path.open("rb") as fh:
             head = fh.read(14)
     except OSError as exc:
@@ -131,6 +148,28 @@ def read_score(path: str | os.PathLike[str]) -> symusic.Score:
     if all(track.is_drum for track in score.tracks if len(track.notes)):
         raise MidiFileProblem("only drum tracks (drums are not modelled)")
     return score
+
+
+def main_tempo(score: symusic.Score) -> float | None:
+    """The tempo (quarter notes per minute) that holds for the longest time from the first tick
+    to the last note's end, or None when the file sets none (it then plays at 120)."""
+    # A damaged file's tempo can be anything a 24-bit field holds (up to 60,000,000 bpm, or a
+    # division by zero): only a tempo a piece could be played at counts.
+    tempos = sorted(
+        (int(t.time), float(t.qpm))
+        for t in score.tempos
+        if math.isfinite(t.qpm) and TEMPO_RANGE[0] <= t.qpm <= TEMPO_RANGE[1]
+    )
+    if not tempos:
+        return None
+    end = max(int(score.end()), tempos[-1][0] + 1)
+    held: dict[float, int] = {}
+    for i, (time, qpm) in enumerate(tempos):
+        # A tempo set before the first note also holds from tick 0.
+        start = 0 if i == 0 else time
+        until = tempos[i + 1][0] if i + 1 < len(tempos) else end
+        held[round(qpm, 3)] = held.get(round(qpm, 3), 0) + max(0, until - start)
+    return max(held, key=lambda q: (held[q], -q))
 
 
 def merge_tracks(score: symusic.Score) -> symusic.Score:
@@ -334,13 +373,14 @@ def _codec_for_key(key: str) -> Codec:
 
 
 def codec_for(settings: dict[str, Any]) -> Codec:
-    """The codec of `settings` (built once per distinct settings)."""
+    """The codec of `settings` (built once per distinct encoding: the tempo does not count)."""
     if int(settings.get("version", 0)) > SETTINGS_VERSION:
         raise ValueError(
             f"the events were encoded by a newer workbench (settings version "
             f"{settings.get('version')}); update Composition Workbench"
         )
-    return _codec_for_key(json.dumps(settings, sort_keys=True))
+    encoding = {k: v for k, v in settings.items() if k != TEMPO_KEY}
+    return _codec_for_key(json.dumps(encoding, sort_keys=True))
 
 
 def events_of(text: str) -> list[str]:

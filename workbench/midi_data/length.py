@@ -73,10 +73,13 @@ class SecondsLimit:
     state); `reached[i]` says whether piece i got there (False when the event cap came first).
     """
 
-    def __init__(self, tokenizer: Any, seconds: float) -> None:
+    def __init__(
+        self, tokenizer: Any, seconds: float, settings: dict[str, Any] | None = None
+    ) -> None:
         if not seconds > 0:
             raise ValueError(f"the length must be more than 0 seconds, not {seconds}")
-        self.settings = tokenizer.settings
+        # `settings`: the model's with another tempo (a prompt's), as the pieces will play.
+        self.settings = tokenizer.settings if settings is None else settings
         self.end_id = int(tokenizer.end_id)
         self.seconds = float(seconds)
         self.reached: list[bool] = []

@@ -6,6 +6,10 @@ are checked before any file is read (a typo fails at once with `CorpusError`); a
 broken file (truncated, empty, drums only, no notes, type 2) becomes a `Problem` naming the
 file and the rest loads. A file named twice is read once.
 
+Each piece keeps its file's main tempo, and `load_midi` writes the median of them into new
+settings it was given (`settings["tempo"]`, None until then): the settings travel in the
+checkpoint, so a model's pieces play at the tempo of the music it learnt from (render.py).
+
 A piece is one file, and it stays whole: the trainer splits training from validation by piece
 (`split_texts` splits its list of texts), never by window.
 """
@@ -13,6 +17,7 @@ A piece is one file, and it stays whole: the trainer splits training from valida
 from __future__ import annotations
 
 import os
+import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,8 +32,12 @@ from workbench.midi_data.chorales import (
 )
 from workbench.midi_data.encodings import (
     MIDI_SUFFIXES,
+    TEMPO_KEY,
     MidiFileProblem,
+    MidiTokCodec,
     codec_for,
+    main_tempo,
+    read_score,
     text_of,
 )
 
@@ -49,6 +58,8 @@ class Piece:
     #: The MIDI file read (for a chorale, its converted file in the cache): a prompt taken
     #: from this piece under another encoding reads it again.
     path: str = ""
+    #: The file's main tempo in quarter notes per minute (None: the file sets none).
+    tempo: float | None = None
 
     @property
     def name(self) -> str:
@@ -167,7 +178,10 @@ def load_midi(
     progress: ProgressCallback | None = None,
     should_stop: StopCallback | None = None,
 ) -> MidiLoadResult:
-    """Encode every MIDI file of `specs` with the encoding `settings` (see encodings.py).
+    """Encode every MIDI file of `specs` with the encoding `settings` (see encodings.py), and
+    record the pieces' median tempo in `settings` when its "tempo" is None (new settings; left
+    None when no file sets one), so that a tokenizer fitted with them carries it into the
+    checkpoint.
 
     `progress(done, total, source)` after each file (and, on the first load of
     `corpus:bach-chorales`, after each chorale converted, as "converting NAME ...");
@@ -191,7 +205,10 @@ def load_midi(
         except ConversionCancelled:
             raise MidiLoadCancelled(result) from None
         for source, path in found:
-            key = path.resolve()
+            try:
+                key = path.resolve()
+            except (OSError, RuntimeError):  # a looping symbolic link: reading it says so
+                key = Path(os.path.abspath(path))
             if key not in seen:
                 seen.add(key)
                 jobs.append((source, path))
@@ -200,11 +217,32 @@ def load_midi(
             raise MidiLoadCancelled(result)
         result.files.append(source)
         try:
-            events = codec.encode_file(path)
+            if isinstance(codec, MidiTokCodec):
+                # One read gives both the events and the tempo (a read is most of the time).
+                score = read_score(path)
+                events = codec.encode_score(score)
+                tempo = main_tempo(score)
+            else:
+                events = codec.encode_file(path)  # music21's own read, cached
+                tempo = _tempo_or_none(path)
         except MidiFileProblem as exc:
             result.problems.append(Problem(source, str(exc)))
         else:
-            result.pieces.append(Piece(source, text_of(events), len(events), str(path)))
+            result.pieces.append(Piece(source, text_of(events), len(events), str(path), tempo))
         if progress is not None:
             progress(done, len(jobs), source)
+    tempos = [p.tempo for p in result.pieces if p.tempo is not None]
+    # Only settings made for new data (`make_settings`: tempo None) take the data's tempo: a
+    # checkpoint's settings keep theirs (or their lack of one), so that resuming or
+    # fine-tuning on other files still finds the data encoded as the model's was.
+    if tempos and TEMPO_KEY in settings and settings[TEMPO_KEY] is None:
+        settings[TEMPO_KEY] = round(statistics.median(tempos), 3)
     return result
+
+
+def _tempo_or_none(path: Path) -> float | None:
+    """The main tempo of a MIDI file that has just been encoded (None: it sets none)."""
+    try:
+        return main_tempo(read_score(path))
+    except MidiFileProblem:
+        return None

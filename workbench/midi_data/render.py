@@ -2,6 +2,11 @@
 
 The renderer of the MIDI data kind: it needs only the settings stored in the checkpoint's event
 tokenizer, never the training data, so a checkpoint generates anywhere.
+
+A rendered piece plays at one tempo: the one asked for (a prompt's, `prompt_tempo`), else the
+settings' `tempo` (the training pieces' median, recorded by `load_midi`), else MIDI's 120.
+Everything that turns events into sound or files (the CLI's `.mid`, the GUI's listing,
+piano roll, playback and export, the length in seconds) goes through `render`, so all agree.
 """
 
 from __future__ import annotations
@@ -14,7 +19,17 @@ from typing import Any
 import symusic
 
 from workbench.atomic_files import write_bytes_atomically
-from workbench.midi_data.encodings import MidiFileProblem, codec_for, events_of, text_of
+from workbench.midi_data.encodings import (
+    DEFAULT_TEMPO,
+    TEMPO_KEY,
+    TEMPO_RANGE,
+    MidiFileProblem,
+    codec_for,
+    events_of,
+    main_tempo,
+    read_score,
+    text_of,
+)
 from workbench.midi_data.reader import Piece
 
 
@@ -27,9 +42,20 @@ class Rendered:
     seconds: float
 
 
-def render(settings: dict[str, Any], text: str) -> Rendered:
-    """The Score of an event text (DecodeError if the events are not music)."""
+def tempo_of(settings: dict[str, Any], tempo: float | None = None) -> float:
+    """The tempo (quarter notes per minute) a piece rendered with `settings` plays at."""
+    for qpm in (tempo, settings.get(TEMPO_KEY)):
+        if isinstance(qpm, (int, float)) and TEMPO_RANGE[0] <= qpm <= TEMPO_RANGE[1]:
+            return float(qpm)
+    return DEFAULT_TEMPO
+
+
+def render(settings: dict[str, Any], text: str, tempo: float | None = None) -> Rendered:
+    """The Score of an event text (DecodeError if the events are not music), at `tempo`
+    (quarter notes per minute; None: the settings' tempo, see the module docstring)."""
     score = codec_for(settings).decode(events_of(text))
+    # The decoders write MIDI's default tempo (or none); one tempo from the first tick.
+    score.tempos = [symusic.Tempo(0, qpm=tempo_of(settings, tempo))]
     return Rendered(score, score.note_num(), _seconds(score))
 
 
@@ -44,9 +70,11 @@ def midi_bytes(rendered: Rendered) -> bytes:
     return bytes(rendered.score.dumps_midi())
 
 
-def write_midi(settings: dict[str, Any], text: str, path: str | os.PathLike[str]) -> Rendered:
-    """Write an event text as a standard MIDI file at `path` (atomically)."""
-    rendered = render(settings, text)
+def write_midi(
+    settings: dict[str, Any], text: str, path: str | os.PathLike[str], tempo: float | None = None
+) -> Rendered:
+    """Write an event text as a standard MIDI file at `path` (atomically), at `tempo`."""
+    rendered = render(settings, text, tempo)
     path = Path(path)
     # symusic writes to a path only; a sibling temp file, then one atomic write of its bytes.
     tmp = path.with_name(f".{path.name}.tmp")
@@ -67,6 +95,19 @@ def prompt_from_midi(settings: dict[str, Any], path: str | os.PathLike[str], eve
     return text_of(found[: max(0, events)])
 
 
+def prompt_tempo(path: str | os.PathLike[str]) -> float | None:
+    """The main tempo of a MIDI file a prompt is taken from (None: it sets none), for
+    `render(..., tempo=)`: a piece continued from a prompt plays at the prompt's tempo."""
+    return main_tempo(read_score(path))
+
+
+def _same_encoding(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two settings encode alike (the tempo is how pieces play, not how they encode)."""
+    return {k: v for k, v in a.items() if k != TEMPO_KEY} == {
+        k: v for k, v in b.items() if k != TEMPO_KEY
+    }
+
+
 def prompt_from_piece(
     settings: dict[str, Any], piece: Piece, data_settings: dict[str, Any], events: int
 ) -> str:
@@ -76,7 +117,7 @@ def prompt_from_piece(
     are; under another encoding its MIDI file is read again with the model's (MidiFileProblem
     when it cannot be).
     """
-    if data_settings == settings:
+    if _same_encoding(data_settings, settings):
         return text_of(events_of(piece.text)[: max(0, events)])
     if not piece.path:
         raise MidiFileProblem("its MIDI file is not known, so it cannot be read again")

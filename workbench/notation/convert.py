@@ -52,6 +52,8 @@ ExportFormat = Literal["abc", "tunebook", "mid", "musicxml"]
 EXPORT_FORMATS: tuple[str, ...] = ("abc", "tunebook", "mid", "musicxml")
 _SUFFIX = {"abc": ".abc", "tunebook": ".abc", "mid": ".mid", "musicxml": ".musicxml"}
 
+# An L: or M: field (header line or inline [L:...]) written as a fraction.
+_UNIT_FIELD = re.compile(r"(?:^|\[)([LM]):\s*(\d+)\s*/\s*(\d+)", re.MULTILINE)
 _MAX_MESSAGE = 200  # music21's messages can hold whole token dumps; keep one readable line
 _MAX_STEM = 60
 _AUTHOR_LOCK = threading.Lock()
@@ -139,12 +141,33 @@ def parse_abc(abc: str, *, played: bool = False) -> stream.Score:
 
     if not abc.strip():
         raise ConversionError("the tune is empty")
+    _check_unit_lengths(abc)
     if played:
         try:
             return _parse(music21_text(abc, played=True))
         except ConversionError:
             pass
     return _parse(music21_text(abc))
+
+
+def _check_unit_lengths(abc: str) -> None:
+    """Refuse an ``L:`` or ``M:`` whose denominator is not a power of two (``L:16/14``,
+    ``M:3/14``).
+
+    ABC allows no such length or meter (the validator calls it an error), and music21 spends
+    minutes (found hung > 120 s by benchmarks/crash_isolation.py on tunes sampled at T = 2)
+    choosing time signatures for the bars it makes: the playback pane would say "converting"
+    for ever.
+    """
+    for match in _UNIT_FIELD.finditer(abc):
+        field, numerator, denominator = match.group(1), match.group(2), int(match.group(3))
+        if denominator == 0 or denominator & (denominator - 1):
+            example = "L:1/8 or L:1/16" if field == "L" else "M:6/8 or M:3/4"
+            raise ConversionError(
+                f"{field}:{numerator}/{denominator} is not a "
+                f"{'note length' if field == 'L' else 'meter'} music21 can read; "
+                f"write it like {example}"
+            )
 
 
 def _parse(source: SourcedText) -> stream.Score:

@@ -16,7 +16,9 @@ found with the lexer (`workbench.notation.abc_lexer`), before music21 parses it:
 * inline ``[K:]``, ``[L:]``, ``[M:]``, ``[Q:]`` fields become field lines: music21 ignores them;
 * ``H`` (the fermata shorthand) deleted the note it decorates: it becomes ``!fermata!``; other
   one-letter decorations music21 does not know (``J``, ``W``, ``p``...: user-defined with
-  ``U:``) became notes of their own and are dropped;
+  ``U:``) became notes of their own and are dropped; ``T``, ``~``, ``L``, ``O``, ``P``, ``S``
+  right before an accidental (``T^c3 B/c/``) kept it from carrying through the bar: they are
+  written in their long form (``!trill!^c3``);
 * annotations (``"^text"``, ``"<text"``, ``">"``...: text, not chords) are dropped: ``">"``
   deleted the next note;
 * ``x`` (an invisible rest) took no time: it becomes ``z``; ``Z4`` (four bars of rest, §4.5) took
@@ -25,7 +27,9 @@ found with the lexer (`workbench.notation.abc_lexer`), before music21 parses it:
 * a tie between different pitches (``A4-B2``: many O'Neill's tunes write slurs that way) made
   music21 swallow the second note: that tie is dropped, and both notes play;
 * a broken rhythm with a slur, dot, grace group or the like between its notes (``G>(FG)``,
-  ``G>.F``) was played even: its lengths are written out (``G3/2(F/2G)``);
+  ``G>.F``) was played even: its lengths are written out (``G3/2(F/2G)``); one between notes
+  of unequal length (``d>c/``, ``A2>B``), which abc2midi does not apply, is dropped
+  (:func:`_broken_rhythms_spelled_out`: here the app follows abc2midi, not the standard);
 * grace notes inside a tuplet are counted out of it (:func:`_tuplets_counting_graces`);
 * with ``played``: repeats, endings and a ``P:`` play order are written out in the order
   abc2midi plays them (`workbench.notation.play_order`); music21 then reads a tune with no
@@ -42,6 +46,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -193,14 +198,36 @@ def _inline_fields_as_lines(source: SourcedText) -> SourcedText:
 _KNOWN_LETTERS = frozenset("~.TLMOPSuv")
 
 
+# The standard's long forms (ABC 2.1, §4.14) of the letters that, right before an accidental
+# (``T^c3``), keep music21 from carrying that accidental through the bar (its propagation reads
+# the note's text, letter included); written long (``!trill!^c3``) it carries, and music21
+# keeps neither form's mark in its score, so nothing else changes.
+_LONG_FORMS = {
+    "~": "!roll!",
+    "T": "!trill!",
+    "L": "!emphasis!",
+    "O": "!coda!",
+    "P": "!uppermordent!",
+    "S": "!segno!",
+}
+
+
 def _letter_decorations(source: SourcedText) -> SourcedText:
-    """``H`` -> ``!fermata!``; drop one-letter decorations music21 would read as notes."""
+    """``H`` -> ``!fermata!``; drop one-letter decorations music21 would read as notes; write
+    the long form of one right before an accidental (see :data:`_LONG_FORMS`)."""
     text = source.text
+    tokens = lex(text)
     edits = []
-    for token in lex(text):
+    for i, token in enumerate(tokens):
         piece = text[token.start : token.end]
-        if token.kind == "decoration" and len(piece) == 1 and piece not in _KNOWN_LETTERS:
+        if token.kind != "decoration" or len(piece) != 1:
+            continue
+        if piece not in _KNOWN_LETTERS:
             edits.append((token.start, token.end, "!fermata!" if piece == "H" else ""))
+        elif piece in _LONG_FORMS and i + 1 < len(tokens):
+            after = tokens[i + 1]
+            if after.kind == "accidental" and after.start == token.end:
+                edits.append((token.start, token.end, _LONG_FORMS[piece]))
     return _edited(source, edits)
 
 
@@ -396,6 +423,7 @@ class _Element:
     last: int
     length_at: tuple[int, int]  # the span of its length (empty: where one would go)
     length: Fraction
+    chord: bool = False
 
 
 def _element_before(text: str, tokens: Sequence[Token], k: int) -> _Element | None:
@@ -419,7 +447,9 @@ def _element_before(text: str, tokens: Sequence[Token], k: int) -> _Element | No
         first = k - (k > 0 and tokens[k - 1].kind == "accidental")
     else:
         return None
-    return _Element(first, last, length_at, parse_length(text[length_at[0] : length_at[1]]))
+    chord = tokens[first].kind == "chord_bracket"
+    length = parse_length(text[length_at[0] : length_at[1]])
+    return _Element(first, last, length_at, length, chord)
 
 
 def _element_after(text: str, tokens: Sequence[Token], k: int) -> _Element | None:
@@ -449,7 +479,9 @@ def _element_after(text: str, tokens: Sequence[Token], k: int) -> _Element | Non
         k += 1
     else:
         length_at = (tokens[k].end, tokens[k].end)
-    return _Element(first, k, length_at, parse_length(text[length_at[0] : length_at[1]]))
+    chord = tokens[first].kind == "chord_bracket"
+    length = parse_length(text[length_at[0] : length_at[1]])
+    return _Element(first, k, length_at, length, chord)
 
 
 def _closes_grace(text: str, token: Token) -> bool:
@@ -457,30 +489,55 @@ def _closes_grace(text: str, token: Token) -> bool:
 
 
 def _broken_rhythms_spelled_out(source: SourcedText) -> SourcedText:
-    """Write out the lengths of a broken rhythm that music21 would not see (``G>(FG)``).
+    """Give each broken rhythm the lengths abc2midi plays, where music21 would play others.
 
-    music21 applies ``>`` only when a note stands right before and after it; abc2midi and the
-    standard look past slurs, dots, grace notes and the like. ``>`` makes the first note 3/2
-    and the second 1/2 as long, ``>>`` 7/4 and 1/4, ``<`` the other way round.
+    ``>`` makes the first note 3/2 and the second 1/2 as long, ``>>`` 7/4 and 1/4, ``<`` the
+    other way round. music21 applies ``>`` only when a note stands right before and after it
+    (``G>(FG)`` played even), and always when one does. abc2midi looks past slurs, dots, grace
+    notes and the like, and (``store.c``, ``brokenadjust``) applies ``>`` only between two
+    notes or rests of the same length as they stand then, an earlier ``>`` included: ``d>c/``
+    and ``A2>B``, which a literal reading of the standard (2.1, §4.4: the first note dotted,
+    the second halved) would still break, it plays as written, with the warning "Cannot apply
+    broken rhythm. Notes not equal durations", and in ``A>B>c`` the second ``>`` (``B`` now
+    1/2, ``c`` 1) is not applied. The app follows abc2midi here, the player ABC users hear, not
+    that reading of the standard. With a chord on either side abc2midi always applies it,
+    whatever the lengths (measured on abc2midi 4.84: ``A2>[DF]`` and ``[C2E2]>D`` play 3:1).
+
+    So a ``>`` abc2midi does not apply is dropped; one it applies is left to music21 when music21
+    reads it alike (its two notes adjacent, neither in another applied ``>``), and otherwise its
+    lengths are written out (``G3/2(F/2G)``) and the ``>`` dropped.
     """
     text = source.text
     tokens = lex(text)
     edits: list[tuple[int, int, str]] = []
-    lengths: dict[tuple[int, int], Fraction] = {}  # a note in two broken rhythms gets both
+    lengths: dict[tuple[int, int], Fraction] = {}  # a note's length as abc2midi has it by now
+    applied: list[tuple[Token, _Element, _Element, bool]] = []
     for i, token in enumerate(tokens):
         if token.kind != "broken_rhythm":
             continue
         before = _element_before(text, tokens, i - 1)
         after = _element_after(text, tokens, i + 1)
-        if before is None or after is None or (before.last == i - 1 and after.first == i + 1):
-            continue  # not between two notes, or music21 reads it itself
+        if before is None or after is None:
+            continue  # not between two notes: music21 and abc2midi both pass over it
+        now = [lengths.get(e.length_at, e.length) for e in (before, after)]
+        if not (before.chord or after.chord) and now[0] != now[1]:
+            edits.append((token.start, token.end, ""))  # abc2midi plays the written lengths
+            continue
         arrows = token.end - token.start
         short = Fraction(1, 2**arrows)
         first, second = (2 - short, short) if text[token.start] == ">" else (short, 2 - short)
-        for element, factor in ((before, first), (after, second)):
-            lengths[element.length_at] = lengths.get(element.length_at, element.length) * factor
+        for element, factor, length in ((before, first, now[0]), (after, second, now[1])):
+            lengths[element.length_at] = length * factor
+        adjacent = before.last == i - 1 and after.first == i + 1
+        applied.append((token, before, after, adjacent))
+    uses = Counter(e.length_at for _, before, after, _ in applied for e in (before, after))
+    spelled: set[tuple[int, int]] = set()
+    for token, before, after, adjacent in applied:
+        if adjacent and uses[before.length_at] == uses[after.length_at] == 1:
+            continue  # music21 reads it itself, as abc2midi plays it
         edits.append((token.start, token.end, ""))
-    edits.extend((*at, format_length(length)) for at, length in lengths.items())
+        spelled.update((before.length_at, after.length_at))
+    edits.extend((*at, format_length(lengths[at])) for at in spelled)
     return _edited(source, edits)
 
 

@@ -41,7 +41,7 @@ from workbench.ui.panes.generation_pane import GenerationPane
 from workbench.ui.panes.neurons_pane import NeuronsPane
 from workbench.ui.panes.playback_pane import PlaybackPane
 from workbench.ui.panes.training_pane import TrainingPane
-from workbench.ui.settings_values import read_bool, read_int
+from workbench.ui.settings_values import drop_stored_objects, read_bool, read_int
 from workbench.ui.widgets.run_history import RunHistoryWidget
 from workbench.ui.widgets.scrolling import PaneScrollArea
 from workbench.ui.widgets.sweep_builder import SweepBuilderDialog
@@ -111,6 +111,8 @@ class MainWindow(QMainWindow):
         self.resize(min(1400, room.width()), min(900, room.height()))
         self.session = session or Session()
         self.settings = settings or QSettings()
+        # Before the first value is read: a crafted settings file must not run code.
+        drop_stored_objects(self.settings)
         self.runs_root = Path(runs_root or default_runs_root())
         self.runs_root.mkdir(parents=True, exist_ok=True)
 

@@ -11,6 +11,9 @@ QSpinBox raises OverflowError for Python ints beyond 32 bits).
 from __future__ import annotations
 
 import math
+import re
+import sys
+from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
@@ -72,3 +75,55 @@ def read_text(settings: QSettings, key: str, default: str = "") -> str:
     if value is None:
         return default
     return value if isinstance(value, str) else default
+
+
+# -- values that would run code ----------------------------------------------------------------
+
+# Qt's INI escapes (`\x41`, octal `\101`) are undone before a value is read, so `@Variant(` may be
+# spelled with them; undo them the same way before looking.
+_ESCAPE = re.compile(r"\\x([0-9a-fA-F]{1,4})|\\([0-7]{1,3})")
+
+
+def _unescaped(text: str) -> str:
+    return _ESCAPE.sub(
+        lambda m: chr(int(m.group(1), 16) if m.group(1) else int(m.group(2), 8)), text
+    )
+
+
+def drop_stored_objects(settings: QSettings) -> int:
+    """Remove every `@Variant(...)` value from the INI file behind `settings`; return how many.
+
+    PySide6 unpickles a `@Variant(PySide::PyObjectWrapper ...)` value when `QSettings.value()`
+    reads it, so a crafted settings file would run code (found by tests/ui/test_ui_no_network.py).
+    The app never writes such values (numbers, text, lists and `@ByteArray` geometry only), so
+    the lines that hold one are dropped before anything is read, and the file is read again.
+    Call it before the first `value()` of a session.
+    """
+    if settings.format() != QSettings.Format.IniFormat and not sys.platform.startswith("linux"):
+        return 0  # the Windows registry and macOS plists hold no INI text to clean
+    path = Path(settings.fileName())
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return 0  # no file yet (a first start), or unreadable: QSettings reads nothing either
+    lines = raw.decode("utf-8", errors="replace").splitlines(keepends=True)
+    kept: list[str] = []
+    dropped = 0
+    entry: list[str] = []
+    for line in lines:
+        entry.append(line)
+        # A value that ends in a backslash goes on on the next line (Qt's INI continuation).
+        if line.rstrip("\r\n").endswith("\\") and not line.rstrip("\r\n").endswith("\\\\"):
+            continue
+        if "@variant(" in _unescaped("".join(entry)).lower():
+            dropped += 1
+        else:
+            kept.extend(entry)
+        entry = []
+    kept.extend(entry)
+    if dropped:
+        from workbench.atomic_files import write_bytes_atomically
+
+        write_bytes_atomically(path, "".join(kept).encode("utf-8"))
+        settings.sync()  # read the cleaned file instead of the cached one
+    return dropped

@@ -94,6 +94,16 @@ ENCODING_CHOICES = {
 }
 CHORALES_NAME = CHORALES_SPEC.split(":", 1)[1]
 MAX_SEED = 2**31 - 1
+KEPT = "the previous dataset is kept"
+
+
+def _problems_line(problems: list) -> str:
+    """The problems of a load that found nothing, in one line for the status."""
+    if not problems:
+        return "the sources hold no tunes"
+    if len(problems) == 1:
+        return str(problems[0])
+    return f"{len(problems)} problems, the first: {problems[0]}"
 
 
 class DatasetPane(QWidget):
@@ -476,18 +486,24 @@ class DatasetPane(QWidget):
         self.status_label.setText(f"C{source[1:]}" if converting else f"Reading {source}")
 
     def _on_loader_loaded(self, result, stats, specs: list) -> None:  # either kind
+        if self.session.dataset is not None and not (
+            getattr(result, "tunes", None) or getattr(result, "pieces", None)
+        ):
+            # Every file failed (empty, binary, too large...): an empty dataset in place of
+            # the one the user had would lose it for nothing.
+            self._report(f"Nothing loaded: {_problems_line(result.problems)}; {KEPT}.")
+            return
         self._loaded = (result, stats)
         self.session.set_dataset(result, specs)
         self._report(f"Loaded {result.summary()}.")
 
     def _on_loader_cancelled(self, specs: list) -> None:
-        kept = (
-            "nothing was loaded" if self.session.dataset is None else "the previous dataset is kept"
-        )
+        kept = "nothing was loaded" if self.session.dataset is None else KEPT
         self._report(f"Loading cancelled; {kept}.")
 
     def _on_loader_failed(self, message: str, specs: list) -> None:
-        self._report(f"Cannot load: {message}")
+        kept = f"; {KEPT}" if self.session.dataset is not None else ""
+        self._report(f"Cannot load: {message}{kept}")
 
     def _on_loader_finished(self) -> None:
         if self.progress_bar.maximum() == 0:  # stopped before the first file was read

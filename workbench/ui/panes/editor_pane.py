@@ -124,6 +124,15 @@ def _write_export(tune: str, path: Path) -> Path:
     return write_bytes_atomically(path, (tune.strip("\n") + "\n").encode("utf-8"))
 
 
+def _recent_name(path: Path) -> str:
+    """How the recent-files list names `path`: resolved, or absolute when it cannot be (a
+    symbolic link that loops makes resolve() raise)."""
+    try:
+        return str(path.resolve())
+    except (OSError, RuntimeError):
+        return os.path.abspath(path)
+
+
 def tune_title(tune: str) -> str:
     """The first ``T:`` field of ``tune``, or "Untitled tune"."""
     for line in tune.split("\n"):
@@ -807,12 +816,12 @@ class EditorPane(QWidget):
         return [str(v) for v in value or []]
 
     def _remember_recent(self, path: Path) -> None:
-        name = str(path.resolve())
+        name = _recent_name(path)
         files = [name, *(f for f in self.recent_files() if f != name)][:MAX_RECENT]
         self.settings.setValue(RECENT_KEY, files)
 
     def _forget_recent(self, path: Path) -> None:
-        name = str(path.resolve())
+        name = _recent_name(path)
         self.settings.setValue(RECENT_KEY, [f for f in self.recent_files() if f != name])
 
     def _fill_recent_menu(self) -> None:

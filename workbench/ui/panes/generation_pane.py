@@ -118,6 +118,7 @@ class GenerationPane(QWidget):
         self.settings = settings or QSettings()
         default = default_checkpoint() if default_model is _AUTO else default_model
         self.loaded: LoadedModel | None = None
+        self._good_model: Path | None = None  # the last checkpoint that loaded
         self.last_outcome: GenerationOutcome | None = None
         self.last_seed: int | None = None
         self.first_char_latency: float | None = None
@@ -474,6 +475,7 @@ class GenerationPane(QWidget):
 
     def _on_loader_loaded(self, loaded: LoadedModel) -> None:
         self.loaded = loaded
+        self._good_model = Path(loaded.path)
         self.model_label.setText(f"{loaded.description}\n{loaded.path}")
         self.model_label.setStyleSheet("")
         self._apply_kind(loaded.kind)
@@ -535,6 +537,14 @@ class GenerationPane(QWidget):
             self._update_controls()
 
     def _on_loader_failed(self, path: Path, message: str) -> None:
+        keep = self._good_model
+        if keep is not None and keep != Path(path) and self.session.checkpoint == path:
+            # A file that is no checkpoint must not cost the user the model they had: choose
+            # it again (the loader hands it back from its cache).
+            self.session.checkpoint = keep
+            self.model_label.setText(f"Cannot use this model: {message}\nStill using {keep}")
+            self.model_label.setStyleSheet("color: #b00020;")
+            return
         self.loaded = None
         self.model_label.setText(f"Cannot use this model: {message}")
         self.model_label.setStyleSheet("color: #b00020;")

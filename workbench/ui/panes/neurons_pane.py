@@ -415,9 +415,26 @@ class NeuronsPane(QWidget):
             self, "Open a checkpoint", "", "Checkpoints (*.pt);;All files (*)"
         )
         if path:
-            self.checkpoint_override = Path(path)
-            self._update_model_label()
-            self._rerun_last()
+            self.use_checkpoint(Path(path))
+
+    def use_checkpoint(self, path: Path) -> bool:
+        """Inspect with the checkpoint at `path` from now on (as Model… does). A file that is
+        not one is refused with a message naming it, and the model in use stays."""
+        # Read here, before it replaces the model in use: a checkpoint is a few MiB and
+        # torch is loaded by then (the generation pane's model), so this takes milliseconds.
+        from models.checkpoint import load_checkpoint
+        from models.errors import EngineError
+
+        try:
+            load_checkpoint(path)
+        except (EngineError, OSError) as error:
+            kept = self.checkpoint_path()
+            self._report(f"Cannot use {error}; still using {kept.name if kept else 'no model'}")
+            return False
+        self.checkpoint_override = Path(path)
+        self._update_model_label()
+        self._rerun_last()
+        return True
 
     def _on_worker_progressed(self, fraction: float, what: str) -> None:
         self.progress.setValue(int(fraction * 100))

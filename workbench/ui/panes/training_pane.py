@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from models.config import RunConfig, TrainConfig, fine_tune_defaults
 from models.pretrained import default_checkpoint
+from workbench.corpus.text import UnreadableFile, read_text
 from workbench.runs import default_runs_root, read_curves
 from workbench.session import Session
 from workbench.training_job import JobSpec
@@ -56,6 +57,7 @@ END_REASONS = {
 }
 NO_DATA = "Load a dataset first (Dataset pane): training needs tunes to learn from."
 PROGRESS_STEPS = 1000
+MAX_SAMPLE_BYTES = 1024 * 1024  # a sample is a tune or two: a bigger file is not one
 
 
 def _duration(seconds: float) -> str:
@@ -196,6 +198,7 @@ class TrainingPane(QWidget):
         self.follow_driver.restarted.connect(self._on_follow_restarted)
         self.follow_driver.sample_changed.connect(self._on_follow_sample_changed)
         self.follow_driver.liveness_changed.connect(self._on_follow_liveness_changed)
+        self.follow_driver.lines_skipped.connect(self._on_follow_liveness_changed)
         self.follow_button.clicked.connect(self._on_follow_clicked)
         self.start_button.clicked.connect(self._on_start_clicked)
         self.pause_button.clicked.connect(self._on_pause_clicked)
@@ -235,10 +238,19 @@ class TrainingPane(QWidget):
         self.plots.load(curves)
         # A char model's samples are .abc, an event model's .events.txt.
         samples = sorted([*(path / "samples").glob("*.abc"), *(path / "samples").glob("*.txt")])
+        note = ""
         if samples:
             self.sample_box.setTitle(f"Latest sample ({samples[-1].stem})")
-            self.sample_view.setPlainText(samples[-1].read_text(encoding="utf-8"))
-        self._set_status(f"Showing run {path.name}: {len(curves.step)} steps")
+            try:
+                # A sample is a tune or two: anything far bigger is not one.
+                text = read_text(samples[-1], max_bytes=MAX_SAMPLE_BYTES)
+            except UnreadableFile as error:
+                text, note = "", f" · cannot show the sample {samples[-1]}: {error}"
+            self.sample_view.setPlainText(text)
+        if not len(curves.step) and not len(curves.eval_step):
+            metrics = path / "metrics.jsonl"
+            note = f" · {metrics} holds no readable step or evaluation" + note
+        self._set_status(f"Showing run {path.name}: {len(curves.step)} steps{note}")
 
     # -- starting runs ---------------------------------------------------------------------
 
@@ -477,7 +489,7 @@ class TrainingPane(QWidget):
         elif self.driver.paused:
             text = f"Paused · {text}"
         elif self.follow_driver.following:
-            text = f"{self._follow_state()} · {text}"
+            text = f"{self._follow_state()} · {text}{self._follow_damage()}"
         self._set_status(text)
 
     def _on_driver_paused_changed(self, paused: bool) -> None:
@@ -561,6 +573,8 @@ class TrainingPane(QWidget):
         self.progress_bar.setFormat("%p%")
         self._set_status(f"Following {path.name}: reading {path / 'metrics.jsonl'}…")
         self.follow_driver.start(path)
+        if self.follow_driver.follower.config_error:  # read by the first poll, after the
+            self._on_follow_liveness_changed(None)  # status was set: say it now
         self._update_buttons()
         return True
 
@@ -594,6 +608,18 @@ class TrainingPane(QWidget):
             return f"Following {name} (running)"
         return f"Following {name} (not running: {live.why or 'no process is writing it'})"
 
+    def _follow_damage(self) -> str:
+        """What is wrong with the followed run's files (a config.json that is not JSON,
+        garbage lines in metrics.jsonl), for the status line; "" when nothing."""
+        follower = self.follow_driver.follower
+        if follower is None:
+            return ""
+        notes = [follower.config_error] if follower.config_error else []
+        if follower.skipped:
+            lines = "line" if follower.skipped == 1 else "lines"
+            notes.append(f"{follower.skipped} damaged {lines} of {follower.metrics_path} skipped")
+        return "".join(f" · {note}" for note in notes)
+
     def _on_follow_events_received(self, events: list[dict[str, Any]]) -> None:
         for event in events:
             if event.get("event") == "start":  # a resumed run goes on
@@ -608,7 +634,7 @@ class TrainingPane(QWidget):
                 self.progress_bar.setValue(PROGRESS_STEPS)
             self.progress_bar.setFormat(self._ended_text(reason))
         if "step" not in self._progress:
-            self._set_status(f"{self._follow_state()}: no steps yet")
+            self._set_status(f"{self._follow_state()}: no steps yet{self._follow_damage()}")
 
     def _on_follow_restarted(self) -> None:
         # metrics.jsonl was replaced or truncated (a run started over): show it afresh.
@@ -624,7 +650,7 @@ class TrainingPane(QWidget):
         if "step" in self._progress:
             self._show_progress()
         else:
-            self._set_status(f"{self._follow_state()}: no steps yet")
+            self._set_status(f"{self._follow_state()}: no steps yet{self._follow_damage()}")
 
     # -- session and display ---------------------------------------------------------------
 

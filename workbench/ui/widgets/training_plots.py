@@ -236,8 +236,14 @@ class TrainingPlotsWidget(QWidget):
         self.accuracy_curve.setData(x, self.steps["accuracy"])
         self.speed_curve.setData(x, self.steps["chars_per_sec"])
         self.lr_curve.setData(x, self.steps["lr"])
-        self.val_loss_curve.setData(ex, self.evals["val_loss"])
-        self.val_accuracy_curve.setData(ex, self.evals["val_accuracy"])
+        for curve, y in (
+            (self.val_loss_curve, self.evals["val_loss"]),
+            (self.val_accuracy_curve, self.evals["val_accuracy"]),
+        ):
+            # Symbols only where there is a number: pyqtgraph's scatter warns on all-NaN data
+            # (a damaged or hand-edited run's evaluations without accuracy).
+            keep = np.isfinite(y)
+            curve.setData(ex[keep], y[keep])
 
     def _auto_range(self) -> None:
         for plot in (self.loss_plot, self.accuracy_plot, self.speed_plot, self.lr_plot):
