@@ -52,8 +52,11 @@ def test_child_trains_pauses_saves_and_stops(tmp_path):
     paused, resumed = order.index("paused"), order.index("resumed")
     assert "step" not in order[paused:resumed]
     last_step = [e["step"] for e in events[:paused] if e["event"] == "step"][-1]
-    checkpoint = next(e for e in events if e["event"] == "checkpoint")
-    assert checkpoint["step"] == last_step
+    # The save asked while paused (a slow machine may pass a scheduled save before the pause).
+    # It holds the step the trainer stopped at, or the next one when the pause came at an
+    # evaluation's step (the evaluation runs first; the request is served after one more step).
+    checkpoint = next(e for e in events[paused:] if e["event"] == "checkpoint")
+    assert checkpoint["step"] in (last_step, last_step + 1)
 
     job.stop()
     events += collect(job, lambda ev: "end" in kinds(ev))

@@ -11,6 +11,9 @@ Each case gives the notes, in quarter notes from the tune's start, that the app 
 (checked without abc2midi) and that abc2midi plays (checked where it is installed, within
 the oracle's tolerance for its one-tick lateness).
 
+Ties on chords: music21 kept none (``[D2F2]-[D2F2]`` and ``[D2-F2][DF]`` were struck twice);
+abc2midi, as the standard says, ties each pitch to the same pitch in the next note or chord.
+
 Also here: an accidental after a one-letter decoration (``T^c3 B/c/``) carries through the bar,
 and the oracle reads ``H[|]`` as abc2midi should (a bar line, not a chord that never ends).
 """
@@ -23,7 +26,7 @@ import pytest
 
 from workbench.corpus import load
 from workbench.notation import abc2midi
-from workbench.notation.convert import abc_to_midi_bytes
+from workbench.notation.convert import abc_to_midi_bytes, abc_to_score, score_to_midi_bytes
 from workbench.notation.midi_compare import (
     DURATION_TOLERANCE,
     ONSET_TOLERANCE,
@@ -141,6 +144,59 @@ def test_oracle_plays_on_after_a_fermata_on_a_bar_line():
     assert compare(abc_to_midi_bytes(abc), abc2midi_bytes(abc)).agree
 
 
+# -- ties on chords: each pitch held into the same pitch of the next note or chord ------------
+
+# (body, [(note, onset, length)] in quarter notes)
+CHORD_TIE_CASES = [
+    ("[D2F2]-[D2F2] z4|", [("D4", 0, 2), ("F4", 0, 2)]),  # the whole chord
+    ("[D2-F2-][DF] z5|", [("D4", 0, 1.5), ("F4", 0, 1.5)]),  # every note of it
+    ("[D2-F2][DF] z5|", [("D4", 0, 1.5), ("F4", 0, 1), ("F4", 1, 0.5)]),  # one note: F again
+    ("[D2F2]-D z5|", [("D4", 0, 1.5), ("F4", 0, 1)]),  # into a note: F is not held
+    ("D2-[DF] z5|", [("D4", 0, 1.5), ("F4", 1, 0.5)]),  # a note into a chord
+    ("[D2F2]-[DF]-[DF] z4|", [("D4", 0, 2), ("F4", 0, 2)]),  # a chain
+    ("D2-D2-[DF] z3|", [("D4", 0, 2.5), ("F4", 2, 0.5)]),  # a note chain ending in a chord
+    ("[D2F2]-[DF] D z4|", [("D4", 0, 1.5), ("F4", 0, 1.5), ("D4", 1.5, 0.5)]),  # struck again
+    ("z6 [DF]2-|[DF]2 z6|", [("D4", 3, 2), ("F4", 3, 2)]),  # across a bar line
+    ("[b4-B4-]B4|", [("B4", 0, 4), ("B5", 0, 2)]),  # Walk Around: only the low B goes on
+]
+
+
+@pytest.mark.parametrize(("body", "expected"), CHORD_TIE_CASES)
+def test_app_holds_tied_chord_notes(body, expected):
+    app = abc_to_midi_bytes(HEADER + body + "\n")
+    assert _notes(app) == expected
+    assert pairing_faults(app).ok
+
+
+@needs_abc2midi
+@pytest.mark.parametrize(("body", "expected"), CHORD_TIE_CASES)
+def test_abc2midi_holds_tied_chord_notes_alike(body, expected):
+    abc = HEADER + body + "\n"
+    reference = _notes(abc2midi_bytes(abc))
+    assert [n for n, _, _ in reference] == [n for n, _, _ in expected]
+    for (_, onset, length), (_, want_onset, want_length) in zip(reference, expected, strict=True):
+        assert abs(onset - want_onset) <= ONSET_TOLERANCE
+        assert abs(length - want_length) <= DURATION_TOLERANCE
+    assert compare(abc_to_midi_bytes(abc), abc2midi_bytes(abc)).agree
+
+
+def test_chord_ties_are_on_the_score_and_midi_leaves_its_elements():
+    """The written score carries the ties (for MusicXML too); writing MIDI holds the notes in
+    a copy, so the score keeps one element per written chord for the player's cues."""
+    score = abc_to_score(HEADER + "[D2-F2][DF] z5|\n", played=True)
+    first, second = list(score.recurse().notes)
+    assert [(n.pitch.name, n.tie.type if n.tie else None) for n in first.notes] == [
+        ("D", "start"),
+        ("F", None),
+    ]
+    assert [(n.pitch.name, n.tie.type if n.tie else None) for n in second.notes] == [
+        ("D", "stop"),
+        ("F", None),
+    ]
+    score_to_midi_bytes(score)
+    assert [len(c.notes) for c in score.recurse().notes] == [2, 2]
+
+
 # -- whole corpus tunes -------------------------------------------------------------------------
 
 
@@ -159,6 +215,9 @@ def _tunes(collection: str) -> tuple:
         ("ryansMammoth", "BUCKLEY'S -- HORNPIPE", "vB/>(u.=A>u.c)"),
         ("airdsAirs", "See the Conquering Hero comes", "T^c3 B/c/"),
         ("ryansMammoth", "HUNTING THE HARE -- JIG", "H[|]|]"),
+        ("ryansMammoth", "ESSENCE OF OLD KENTUCKY.", "[d3-d'3-]"),  # ties on chords
+        ("ryansMammoth", "Mardi Gras -- Reel", "[D2F2]-"),
+        ("ryansMammoth", 'WALK AROUND. -- "HEY, DADDY."', "[b4-B4-]"),
     ],
 )
 def test_corpus_tunes_of_each_class_agree(collection, title, written):

@@ -205,6 +205,8 @@ def test_load_train_generate_play_and_export_midi(qtbot, tmp_path, settings) -> 
     assert "mid" in formats and "musicxml" in formats and "abc" not in formats
     assert FIRST_BAR.match(results.text_view.toPlainText())
     assert results.wait_checks(60_000)
+    # The checker is idle once its last result is sent; the GUI thread applies it next.
+    qtbot.waitUntil(lambda: pieces[0].parse_error is not None, timeout=10_000)
     assert pieces[0].parse_error == "" and pieces[0].key
 
     # -- Playback: Play plays the selected piece's MIDI to a recording output

@@ -18,6 +18,10 @@ after):
   repeat with a pickup); its MIDI writer then fails with "... already found in this Stream"
   (13% of O'Neill's and 24% of the Essen tunes). :func:`abc_to_score` replaces every repeat of an
   object with a deep copy, after which those tunes export;
+* music21 keeps no tie on a chord (``[D2F2]-[D2F2]``, ``[D2-F2][DF]``, ``D2-[DF]``): they are
+  put on the chords' notes from the text (:func:`_mark_chord_ties`), and the MIDI is written
+  from a copy where each tied pitch is one held note, as abc2midi plays it
+  (:func:`with_chord_ties_held`);
 * before MIDI is written, chord symbols are removed (music21 wrote them as notes that never end)
   and grace notes get time (:func:`realize_grace_notes`);
 * music21 cannot write MIDI for a written score whose repeats it cannot expand ("badly formed
@@ -186,6 +190,7 @@ def _parse(source: SourcedText) -> stream.Score:
     parsed.editorial.music21_source = source
     _repair_graces(parsed, source.text)
     _mark_written_spans(parsed, source)
+    _mark_chord_ties(parsed, source.text)
     return parsed
 
 
@@ -212,6 +217,80 @@ def _mark_written_spans(score: stream.Score, source: SourcedText) -> None:
         if ("rest" if element.isRest else "chord" if element.isChord else "note") != kind:
             break
         element.editorial.source_span = source.source_span(start, end)
+
+
+def _written_ties(text: str) -> list[tuple[str, tuple[bool, ...]]]:
+    """(kind, ties) of each note, chord and rest in the text, in written order (as
+    :func:`~workbench.notation.written_notes.written_notes` counts them): for a chord, whether
+    each of its notes is tied onward (``[D2-F2]``: its own ``-``; ``[D2F2]-``: all of them);
+    for a note or rest, one flag."""
+    from workbench.notation.abc_lexer import lex
+
+    tokens = lex(text)
+    found: list[tuple[str, tuple[bool, ...]]] = []
+    inner: list[bool] | None = None
+
+    def tied_after(i: int) -> bool:
+        j = i + 1
+        if j < len(tokens) and tokens[j].kind == "length":
+            j += 1
+        return j < len(tokens) and tokens[j].kind == "tie"
+
+    for i, token in enumerate(tokens):
+        opening = text[token.start : token.end].startswith("[")
+        if token.kind == "chord_bracket" and opening:
+            inner = []
+        elif token.kind == "chord_bracket" and inner is not None:
+            whole = tied_after(i)
+            flags = tuple(flag or whole for flag in inner)
+            found.append(("chord" if len(flags) > 1 else "note", flags))
+            inner = None
+        elif token.kind == "note" and inner is not None:
+            inner.append(False)
+        elif token.kind == "tie" and inner:
+            inner[-1] = True
+        elif token.kind in ("note", "rest"):
+            found.append((token.kind, (token.kind == "note" and tied_after(i),)))
+    return found
+
+
+def _mark_chord_ties(score: stream.Score, text: str) -> None:
+    """Put the ties written on and into chords on the chords' notes, in place.
+
+    music21's ABC reader keeps no tie on a chord (``[D2F2]-[D2F2]``, ``[D2-F2][DF]``) nor on a
+    chord a note is tied into (``D2-[DF]``); the standard and abc2midi tie each such pitch to
+    the same pitch in the next note or chord. Each chord note tied onward gets a "start" tie
+    (or "continue"), each chord note a tie reaches a "stop"; notes music21 ties itself. The
+    score's elements are paired with the text's as in :func:`_mark_written_spans` (one voice
+    only; nothing is marked when the kinds disagree). :func:`score_to_midi_bytes` plays them.
+    """
+    from music21 import harmony, tie
+
+    if len(score.parts) > 1:
+        return
+    part = score.parts[0] if score.parts else score
+    elements = [e for e in part.recurse().notesAndRests if not isinstance(e, harmony.Harmony)]
+    written = _written_ties(text)
+    if len(written) != len(elements):
+        return
+    for element, (kind, _) in zip(elements, written, strict=True):
+        if ("rest" if element.isRest else "chord" if element.isChord else "note") != kind:
+            return
+    tied_in: set[int] = set()
+    for element, (_, flags) in zip(elements, written, strict=True):
+        if element.isRest or element.duration.isGrace:
+            tied_in = set()
+            continue
+        members = list(element.notes) if element.isChord else [element]
+        if element.isChord and len(members) == len(flags):
+            for member, onward in zip(members, flags, strict=True):
+                into = member.pitch.midi in tied_in
+                if onward or into:
+                    member.tie = tie.Tie(
+                        "continue" if onward and into else "start" if onward else "stop"
+                    )
+        onward_flags = flags if len(members) == len(flags) else (False,) * len(members)
+        tied_in = {m.pitch.midi for m, on in zip(members, onward_flags, strict=True) if on}
 
 
 def music21_source(score: stream.Score) -> SourcedText | None:
@@ -371,6 +450,101 @@ def _steal_time(container: stream.Stream, graces: list, main, duration_module) -
     return len(graces)
 
 
+def _has_chord_ties(part: stream.Stream) -> bool:
+    return any(
+        any(member.tie is not None for member in chord.notes)
+        for chord in part.recurse().getElementsByClass("Chord")
+    )
+
+
+def with_chord_ties_held(score: stream.Score) -> stream.Score:
+    """The score with each tie on or into a chord played as one held note: ``score`` itself
+    when it has none, else a changed copy (so the score's own elements, which the player's
+    cues follow, stay as written).
+
+    music21's MIDI writer joins tied notes, and tied chords only when every pitch of one
+    chord is tied to the same pitches of the next (its ``stripTies``); it gives all the notes
+    of a chord one length. abc2midi, as the standard says, ties each pitch on its own: in
+    ``[D2-F2][DF]`` D sounds 3 units and F is struck twice, ``[D2F2]-D`` holds D only. In the
+    copy each tied pitch becomes one note from its first attack to the end of the last note
+    or chord it is tied into (taken out of a chord when the chord's other notes end sooner),
+    the later attacks of that pitch are removed, and the part's ties are cleared so that
+    music21 joins nothing again. A part with ``&`` voices inside its bars is left to music21.
+    """
+    from music21 import stream as m21stream
+
+    parts = list(score.parts) or [score]
+    wanted = [
+        i
+        for i, part in enumerate(parts)
+        if _has_chord_ties(part) and not part.recurse().getElementsByClass(m21stream.Voice)
+    ]
+    if not wanted:
+        return score
+    played = copy.deepcopy(score)
+    played_parts = list(played.parts) or [played]
+    for i in wanted:
+        _hold_ties(played_parts[i])
+    return played
+
+
+class _Held:
+    """A pitch sounding on through ties: the note or chord member that struck it, taken out
+    of its chord (as a note of its own) the first time it is lengthened."""
+
+    def __init__(self, element, member, container: stream.Stream, offset, start) -> None:
+        self.element, self.member, self.container = element, member, container
+        self.offset, self.start = offset, start  # in its bar, and in the part
+        self.note = None if element.isChord else element
+
+    def last_until(self, end) -> None:
+        if self.note is None:  # the first lengthening: out of the chord, as a note of its own
+            self.note = copy.deepcopy(self.member)
+            self.note.duration = copy.deepcopy(self.element.duration)
+            self.container.insert(self.offset, self.note)
+            self.element.remove(self.member)
+            if not self.element.notes:
+                self.container.remove(self.element)
+        self.note.quarterLength = end - self.start
+
+
+def _hold_ties(part: stream.Stream) -> None:
+    """Play each tie of ``part`` as one held note (see :func:`with_chord_ties_held`), in place."""
+    from music21 import harmony
+
+    elements = [
+        (e, e.activeSite, e.offset, e.getOffsetInHierarchy(part))
+        for e in part.recurse().notesAndRests
+        if not isinstance(e, harmony.Harmony) and e.quarterLength > 0
+    ]
+    sounding: dict[int, _Held] = {}
+    for element, container, offset, start in elements:
+        if element.isRest:
+            sounding = {}
+            continue
+        end = start + element.quarterLength
+        members = list(element.notes) if element.isChord else [element]
+        onward: dict[int, _Held] = {}
+        for member in members:
+            pitch = member.pitch.midi
+            held = sounding.get(pitch)
+            if held is not None:  # tied into: the earlier note lasts to here, no new attack
+                held.last_until(end)
+                if element.isChord:
+                    element.remove(member)
+                else:
+                    container.remove(element)
+            if member.tie is not None and member.tie.type in ("start", "continue"):
+                onward[pitch] = held or _Held(element, member, container, offset, start)
+        if element.isChord and not element.notes and element.activeSite is not None:
+            container.remove(element)
+        sounding = onward
+    for element in part.recurse().notes:
+        element.tie = None
+        for member in element.notes if element.isChord else ():
+            member.tie = None
+
+
 def score_to_midi_bytes(score: stream.Score, *, tempo_bpm: float | None = None) -> bytes:
     """A standard MIDI file of a score made by :func:`abc_to_score`.
 
@@ -387,16 +561,17 @@ def score_to_midi_bytes(score: stream.Score, *, tempo_bpm: float | None = None) 
         _set_tempo(score, tempo_bpm)
     remove_chord_symbols(score)
     realize_grace_notes(score)
+    played = with_chord_ties_held(score)
     try:
-        return midi.translate.streamToMidiFile(score).writestr()
+        return midi.translate.streamToMidiFile(played).writestr()
     except Exception as exc:
         problem = exc
     if "repeat" in str(problem).lower():
         # "cannot expand Stream: badly formed repeats" (1 in 200 O'Neill tunes): music21
         # plays repeats by expanding them; without them the tune still plays, once through.
-        _drop_repeats(score)
+        _drop_repeats(played)
         try:
-            return midi.translate.streamToMidiFile(score).writestr()
+            return midi.translate.streamToMidiFile(played).writestr()
         except Exception:
             pass
     raise ConversionError(f"music21 could not write MIDI: {_one_line(problem)}")

@@ -75,6 +75,7 @@ from workbench.ui.workers.generation_worker import (
     LoadedModel,
     ModelLoader,
     StreamChunk,
+    piece_settings,
 )
 
 KEEP = "— keep —"
@@ -714,8 +715,10 @@ class GenerationPane(QWidget):
         self.watch_spin.setRange(1, num)
         self.live_view.setPlainText(prompt)
         self._live_shown = prompt
+        # The pieces play at the prompt's source's tempo (None: the checkpoint's).
+        tempo = self.event_prompt.tempo() if events and prompt else None
         if events:
-            opening = piece_tune(self.loaded.tokenizer.settings, prompt)
+            opening = piece_tune(piece_settings(self.loaded, tempo), prompt)
             self.live_roll.set_tune(opening)
             # The model's own notes begin at (or after) the prompt's last onset.
             last = max((n.start for n in opening.notes), default=None)
@@ -732,6 +735,7 @@ class GenerationPane(QWidget):
             self.sampling_params(seed),
             meter_aware=self.meter_aware_check.isChecked() and not events,
             t0=self._t0,
+            tempo=tempo,
         )
         self.runner.watch(self.watch_spin.value() - 1)
         # music21 checks of earlier results hold the GIL for ~100 ms each: not while streaming.

@@ -5,6 +5,8 @@ events. The piece list holds the pieces of the session's MIDI dataset (type to f
 is chosen with a dialog. Reading a prompt can be slow (the notes-and-chords encoding parses the
 file with music21 the first time), so it is read on a worker thread: :meth:`prompt` is None
 while it is read or when it cannot be, and ``prompt_changed`` fires when it is known.
+:meth:`tempo` is the tempo of the piece or file the prompt comes from (the generated pieces play
+at it, as ``workbench generate --prompt-midi`` does), read with the prompt.
 """
 
 from __future__ import annotations
@@ -39,6 +41,25 @@ MIDI_FILTER = "MIDI files (*.mid *.midi *.kar);;All files (*)"
 DEFAULT_EVENTS = 64
 
 
+def read_prompt(
+    settings: dict[str, Any], events: int, **source: Any
+) -> tuple[str, str, float | None]:
+    """`event_prompt`'s (text, description) and the tempo of its source: a loaded piece's
+    (`piece.tempo`, kept when it was loaded) or a MIDI file's main tempo; None for no prompt
+    or a source that sets none (then the checkpoint's tempo applies). Worker thread."""
+    from workbench.midi_data import prompt_tempo
+
+    text, description = event_prompt(settings, events, **source)
+    tempo = None
+    if text:
+        piece, path = source.get("piece"), source.get("path")
+        if piece is not None:
+            tempo = piece.tempo
+        elif path is not None:
+            tempo = prompt_tempo(path)  # symusic: a millisecond, the file just read
+    return text, description, tempo
+
+
 class EventPromptWidget(QWidget):
     """Where an event model's prompt comes from; ``prompt_changed`` when it is read again."""
 
@@ -51,6 +72,7 @@ class EventPromptWidget(QWidget):
         self._data_settings: dict[str, Any] = {}
         self._pieces: list[Any] = []
         self._prompt: str | None = ""
+        self._tempo: float | None = None
         self._description = "no prompt: the model begins a piece of its own"
         self._error = ""
         self._request = 0
@@ -142,6 +164,11 @@ class EventPromptWidget(QWidget):
         be (see :meth:`error`)."""
         return self._prompt
 
+    def tempo(self) -> float | None:
+        """The tempo (quarter notes per minute) of the piece or file the prompt comes from;
+        None with no prompt (or one not read yet), or when the source sets no tempo."""
+        return self._tempo
+
     def description(self) -> str:
         return self._description
 
@@ -203,27 +230,29 @@ class EventPromptWidget(QWidget):
         if settings is None or problem:
             self._set(None if problem else "", problem, "")
             return
-        self._prompt, self._error = None, ""
+        self._prompt, self._tempo, self._error = None, None, ""
         self._description = "reading the prompt…"
         self._reader.clear()
         self.prompt_changed.emit()
         self._reader.submit(
-            lambda: event_prompt(settings, events, **kwargs),
+            lambda: read_prompt(settings, events, **kwargs),
             lambda result: self._on_read(request, result),
             lambda message: self._on_failed(request, message),
         )
 
-    def _on_read(self, request: int, result: tuple[str, str]) -> None:
+    def _on_read(self, request: int, result: tuple[str, str, float | None]) -> None:
         if request == self._request:
-            text, description = result
-            self._set(text, "", description)
+            text, description, tempo = result
+            self._set(text, "", description, tempo)
 
     def _on_failed(self, request: int, message: str) -> None:
         if request == self._request:  # the message names the file
             self._set(None, f"Cannot take the prompt: {message}", "")
 
-    def _set(self, prompt: str | None, error: str, description: str) -> None:
-        self._prompt, self._error = prompt, error
+    def _set(
+        self, prompt: str | None, error: str, description: str, tempo: float | None = None
+    ) -> None:
+        self._prompt, self._error, self._tempo = prompt, error, tempo
         self._description = description or (
             "no prompt: the model begins a piece of its own" if prompt == "" else ""
         )

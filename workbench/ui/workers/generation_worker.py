@@ -8,7 +8,8 @@
   very first piece, which goes at once so the first character shows without delay. For a MIDI
   event model the events stream the same way, and the watched variation is decoded to notes
   (a few ms) at most every :data:`ROLL_INTERVAL_S` on the same thread, for the piano roll; the
-  finished pieces are rendered to MIDI there too.
+  finished pieces are rendered to MIDI there too, at the prompt's tempo when the prompt came
+  from a piece or a MIDI file (:func:`piece_settings`), as ``workbench generate`` does.
 - :class:`TaskRunner` runs one-off jobs (music21 parse checks, exports) one at a time in order.
 
 Signals are emitted from the worker threads; their receivers live on the GUI thread, so Qt
@@ -130,6 +131,17 @@ class _CallThread(QThread):
             self.succeeded.emit(result)
 
 
+def piece_settings(loaded: LoadedModel, tempo: float | None = None) -> dict[str, Any]:
+    """The settings an event model's pieces are rendered with: its own, at `tempo` (quarter
+    notes per minute; None: the checkpoint's tempo, see ``workbench.midi_data.render``)."""
+    settings = loaded.tokenizer.settings
+    if tempo is None:
+        return settings
+    from workbench.midi_data import TEMPO_KEY
+
+    return {**settings, TEMPO_KEY: float(tempo)}
+
+
 def load_model(path: Path) -> LoadedModel:
     """Read `path` and build its network (worker thread: imports torch)."""
     from models.checkpoint import load_checkpoint
@@ -246,6 +258,7 @@ class _SampleThread(QThread):
         meter_aware: bool,
         stop: threading.Event,
         t0: float,
+        tempo: float | None = None,
     ) -> None:
         super().__init__()
         self._loaded = loaded
@@ -260,6 +273,9 @@ class _SampleThread(QThread):
         self._last_emit = float("-inf")
         self._first: float | None = None
         self._events = loaded.kind == "events"
+        # What the roll and the finished pieces are rendered with (the prompt's tempo, if any):
+        # the pieces keep it, so listing, playback and every export play at that tempo.
+        self._settings = piece_settings(loaded, tempo) if self._events else {}
         # An event is a token followed by one space (the event tokenizer's text).
         self._sep = " " if self._events else ""
         # Event models: each variation's events so far, and when the roll was last drawn.
@@ -293,7 +309,7 @@ class _SampleThread(QThread):
 
         self._last_roll, self._rolled = now, drawn
         text = self._prompt + "".join(self._texts[index])
-        return index, piece_tune(self._loaded.tokenizer.settings, text)
+        return index, piece_tune(self._settings, text)
 
     def _flush(self, now: float, final: bool = False) -> None:
         roll = self._roll(now, final)
@@ -337,7 +353,7 @@ class _SampleThread(QThread):
             pieces = [
                 GeneratedPiece.make(
                     text,
-                    loaded.tokenizer.settings,
+                    self._settings,
                     prompt=self._prompt,
                     seed=self._params.seed,
                     index=i,
@@ -399,14 +415,16 @@ class GenerationRunner(QObject):
         params: Any,
         meter_aware: bool = True,
         t0: float | None = None,
+        tempo: float | None = None,
     ) -> None:
         """Sample `num` continuations of `prompt`; `t0` (perf_counter) is when the user asked,
-        for the first-character latency reported in the outcome."""
+        for the first-character latency reported in the outcome; an event model's pieces play
+        at `tempo` (the prompt's; None: the checkpoint's)."""
         if self._thread is not None:
             raise RuntimeError("a generation is already running")
         self._stop.clear()
         t0 = time.perf_counter() if t0 is None else t0
-        thread = _SampleThread(loaded, prompt, num, params, meter_aware, self._stop, t0)
+        thread = _SampleThread(loaded, prompt, num, params, meter_aware, self._stop, t0, tempo)
         thread.streamed.connect(self.streamed)
         thread.completed.connect(self.completed)
         thread.failed.connect(self.failed)
