@@ -23,3 +23,15 @@ def tiny_run_config(**train) -> RunConfig:
     }
     model = ModelConfig(hidden=32, embedding=16, dropout=0.0)
     return RunConfig(model=model, train=TrainConfig(**settings), recipe="test")
+
+
+#: Plain SGD with nothing that softens a step (no warm-up, schedule or dropout) and an
+#: evaluation every 4 steps: with a huge learning rate and no clipping it overflows within a
+#: few steps (the divergence tests), with lr 0.1 and clipping it trains calmly.
+PLAIN_SGD = {
+    "optimizer": "sgd",
+    "warmup_steps": 0,
+    "schedule": "constant",
+    "eval_every": 4,
+    "dropout": 0.0,
+}

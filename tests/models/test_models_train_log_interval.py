@@ -19,6 +19,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from ddp_launch import torchrun_env
+from tiny import PLAIN_SGD
 from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_leaves
 
@@ -137,15 +138,7 @@ def test_a_divergence_inside_an_interval_stops_the_run_before_any_checkpoint(
     """Plain SGD at lr 1e6 overflows within a few steps; the loss is read back every 3 steps
     and before each evaluation (every 4), so the run stops at the first read that is not
     finite, and the checkpoints are those of the last evaluation before it."""
-    cfg = tiny_cfg(
-        optimizer="sgd",
-        lr=1e6,
-        grad_clip=0.0,
-        warmup_steps=0,
-        schedule="constant",
-        eval_every=4,
-        dropout=0.0,
-    )
+    cfg = tiny_cfg(**PLAIN_SGD, lr=1e6, grad_clip=0.0)
     run_dir = tmp_path / "run"
     events = _train_and_keep(cfg, data, run_dir, 30, log_every=3)
     end = events[-1]

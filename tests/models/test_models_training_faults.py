@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from tiny import PLAIN_SGD
 
 from models import checkpoint as checkpoint_module
 from models.checkpoint import load_checkpoint
@@ -48,15 +49,7 @@ def test_a_learning_rate_that_blows_up_stops_the_run_and_keeps_the_last_good_che
     tmp_path: Path, tiny_cfg, data
 ) -> None:
     """A real divergence: plain SGD at lr 1e6 without clipping overflows within a few steps."""
-    cfg = tiny_cfg(
-        optimizer="sgd",
-        lr=1e6,
-        grad_clip=0.0,
-        warmup_steps=0,
-        schedule="constant",
-        eval_every=4,
-        dropout=0.0,
-    )
+    cfg = tiny_cfg(**PLAIN_SGD, lr=1e6, grad_clip=0.0)
     events = _run(cfg, data, tmp_path / "run")
     end = events[-1]
     assert end["event"] == "end" and end["reason"] == "diverged"
@@ -76,15 +69,7 @@ def test_a_learning_rate_that_blows_up_stops_the_run_and_keeps_the_last_good_che
     assert logged[-1]["reason"] == "diverged" and logged[-2]["loss"] is None
     # ...and the run resumes from what was kept (at a sane learning rate).
     resumed = load_checkpoint(tmp_path / "run" / "last.pt")
-    calm = tiny_cfg(
-        optimizer="sgd",
-        lr=0.1,
-        grad_clip=1.0,
-        warmup_steps=0,
-        schedule="constant",
-        eval_every=4,
-        dropout=0.0,
-    )
+    calm = tiny_cfg(**PLAIN_SGD, lr=0.1, grad_clip=1.0)
     trainer = Trainer(
         calm,
         *data,

@@ -10,7 +10,7 @@ pytest.importorskip("PySide6")
 
 from PySide6.QtCore import QSettings
 
-from workbench.ui.settings_values import INT_MAX, read_bool, read_float, read_int, read_text
+from workbench.ui.settings_values import INT_MAX, read_bool, read_float, read_int, read_string
 
 
 @pytest.fixture
@@ -53,6 +53,6 @@ def test_booleans_and_text(settings: QSettings) -> None:
     assert read_bool(settings, "g/zero", True) is False
     assert read_bool(settings, "g/maybe", True) is True
     assert read_bool(settings, "g/maybe", False) is False
-    assert read_text(settings, "g/text", "") == "hello"
-    assert read_text(settings, "g/list", "dflt") == "dflt"  # a list is no text
-    assert read_text(settings, "g/absent", "dflt") == "dflt"
+    assert read_string(settings, "g/text", "") == "hello"
+    assert read_string(settings, "g/list", "dflt") == "dflt"  # a list is no text
+    assert read_string(settings, "g/absent", "dflt") == "dflt"

@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from workbench.atomic_files import write_bytes_atomically
+from workbench.notation.validate import is_power_of_two
 
 if TYPE_CHECKING:  # music21 takes ~1 s to import: only the functions that need it import it.
     from music21 import note, stream
@@ -165,7 +166,7 @@ def _check_unit_lengths(abc: str) -> None:
     """
     for match in _UNIT_FIELD.finditer(abc):
         field, numerator, denominator = match.group(1), match.group(2), int(match.group(3))
-        if denominator == 0 or denominator & (denominator - 1):
+        if not is_power_of_two(denominator):
             example = "L:1/8 or L:1/16" if field == "L" else "M:6/8 or M:3/4"
             raise ConversionError(
                 f"{field}:{numerator}/{denominator} is not a "

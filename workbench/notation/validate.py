@@ -73,7 +73,8 @@ def _is_mode(word: str) -> bool:
     return word in ("", "m") or word[:3] in _MODES
 
 
-def _is_power_of_two(n: int) -> bool:
+def is_power_of_two(n: int) -> bool:
+    """Whether `n` can be a note length's or a meter's denominator in ABC (1, 2, 4, 8...)."""
     return n > 0 and n & (n - 1) == 0
 
 
@@ -85,7 +86,7 @@ def _check_meter(value: str) -> str | None:
 
 def _check_unit_length(value: str) -> str | None:
     match = _UNIT.fullmatch("".join(value.split()))
-    if match and int(match.group(1)) > 0 and _is_power_of_two(int(match.group(2))):
+    if match and int(match.group(1)) > 0 and is_power_of_two(int(match.group(2))):
         return None
     return f"L:{value} is not a note length; write it like L:1/8 or L:1/16"
 

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
+from workbench.atomic_files import write_bytes_atomically
+
 #: The range of a QSpinBox's int (C++ int, 32 bits).
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 
@@ -69,7 +71,7 @@ def read_bool(settings: QSettings, key: str, default: bool) -> bool:
     return default
 
 
-def read_text(settings: QSettings, key: str, default: str = "") -> str:
+def read_string(settings: QSettings, key: str, default: str = "") -> str:
     """Text stored at `key`; `default` for a list or bytes, which no text field holds."""
     value = settings.value(key, default)
     if value is None:
@@ -122,8 +124,6 @@ def drop_stored_objects(settings: QSettings) -> int:
         entry = []
     kept.extend(entry)
     if dropped:
-        from workbench.atomic_files import write_bytes_atomically
-
         write_bytes_atomically(path, "".join(kept).encode("utf-8"))
         settings.sync()  # read the cleaned file instead of the cached one
     return dropped

@@ -63,7 +63,7 @@ from workbench.runs import default_runs_root
 from workbench.session import Session
 from workbench.ui.lifetimes import connect_session
 from workbench.ui.panes.editor_pane import tune_spans
-from workbench.ui.settings_values import read_bool, read_float, read_int, read_text
+from workbench.ui.settings_values import read_bool, read_float, read_int, read_string
 from workbench.ui.widgets.event_prompt import EventPromptWidget
 from workbench.ui.widgets.generation_results import GenerationResults
 from workbench.ui.widgets.model_chooser import ModelChooser
@@ -427,7 +427,7 @@ class GenerationPane(QWidget):
             (self.key_combo, "key"),
             (self.meter_combo, "meter"),
         ):
-            index = combo.findData(read_text(s, g + name, ""))
+            index = combo.findData(read_string(s, g + name, ""))
             if index >= 0:
                 combo.setCurrentIndex(index)
         self.seed_spin.setEnabled(not self.random_seed_check.isChecked())
