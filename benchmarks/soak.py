@@ -204,6 +204,9 @@ class Soak:
 
         self.args = args
         self.app = QApplication.instance() or QApplication(["soak"])
+        from workbench.ui.lifetimes import collect_on_gui_thread
+
+        collect_on_gui_thread()  # as workbench.app.main does
         self.settings = QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat)
         self.runs_root = tmp / "runs"
         self.counts = Counts()

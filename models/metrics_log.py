@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from models.regular_files import open_regular
 from models.run_marker import RunMarker
 
 Event = dict[str, Any]
@@ -55,7 +56,7 @@ def read_metrics(path: str | Path) -> list[Event]:
     """Events of a run's metrics.jsonl. A line that is no event is skipped: a torn last line
     (crash mid-write), garbage, bytes that are not UTF-8, JSON that is not an object."""
     events = []
-    with open(path, "rb") as fh:
+    with open_regular(path) as fh:
         for line in fh:
             try:
                 event = json.loads(line.decode("utf-8"))

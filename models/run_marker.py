@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from models.regular_files import read_text_regular
+
 MARKER_NAME = "running.json"
 HEARTBEAT_S = 10.0
 # A synced folder lags its source by the sync interval: a heartbeat this old (or twelve missed
@@ -143,7 +145,7 @@ def run_liveness(run_dir: str | Path, now: float | None = None) -> Liveness:
     except OSError:
         return Liveness(False, "")
     try:
-        info = json.loads(path.read_text(encoding="utf-8"))
+        info = json.loads(read_text_regular(path))
         if not isinstance(info, dict):
             raise ValueError("not an object")
         host = str(info.get("host", ""))

@@ -81,6 +81,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
+    from workbench.ui.lifetimes import collect_on_gui_thread
+
+    collect_on_gui_thread()  # reference cycles holding widgets die on this thread only
     identify_app(app)
     apply_theme(app)
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from models.metrics_log import Event
+from models.regular_files import open_regular, read_text_regular
 from models.run_marker import Liveness, run_liveness
 
 log = logging.getLogger(__name__)
@@ -126,7 +127,7 @@ class RunFollower:
         if (st.st_dev, st.st_ino) == self._identity and (st.st_size, st.st_mtime_ns) == self._seen:
             return  # nothing changed since the last poll: no read at all
         try:
-            with open(self.metrics_path, "rb") as fh:
+            with open_regular(self.metrics_path) as fh:
                 st = os.fstat(fh.fileno())  # of the file opened, should it have been replaced
                 identity = (st.st_dev, st.st_ino)
                 if self._identity is not None and (
@@ -218,12 +219,14 @@ class RunFollower:
         if stamp is None or stamp == self._config_stamp:
             return
         try:
-            config = json.loads((self.run_dir / "config.json").read_text(encoding="utf-8"))
+            config = json.loads(read_text_regular(self.run_dir / "config.json"))
             if not isinstance(config, dict):
                 raise ValueError("not a JSON object")
         except (OSError, ValueError) as exc:
             # Half-synced: keep the last good one and try again when it changes.
-            self.config_error = f"{self.run_dir / 'config.json'}: {exc}"
+            # An OSError names the file itself: say the path once.
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            self.config_error = f"{self.run_dir / 'config.json'}: {why}"
             self._config_stamp = stamp
             return
         self._config_stamp = stamp
@@ -255,7 +258,8 @@ class RunFollower:
         if stamp == self._sample_stamp:
             return
         try:
-            text = path.read_text(encoding="utf-8", errors="replace")
+            with open_regular(path) as fh:
+                text = fh.read().decode("utf-8", errors="replace")
         except OSError:
             return
         self._sample_stamp = stamp

@@ -18,6 +18,7 @@ import numpy as np
 import platformdirs
 
 from models.metrics_log import read_metrics
+from models.regular_files import read_text_regular
 from models.run_marker import run_liveness
 
 
@@ -72,7 +73,7 @@ def read_run(path: str | Path) -> RunInfo | None:
     """The summary of one run directory, or None if it is not one."""
     path = Path(path)
     try:
-        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+        config = json.loads(read_text_regular(path / "config.json"))
     except (OSError, ValueError, RecursionError):
         return None
     if not isinstance(config, dict):

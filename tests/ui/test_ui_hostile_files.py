@@ -394,6 +394,14 @@ def hostile_run(kind: str, root: Path) -> tuple[Path, str]:
         config.write_text(good_config, encoding="utf-8")
         metrics.mkdir()
         return run, metrics.name
+    if kind == "fifo-config":  # opening it would block until someone writes to it
+        os.mkfifo(config)
+        metrics.write_bytes(GARBAGE_LINES)
+        return run, config.name
+    if kind == "fifo-metrics":
+        config.write_text(good_config, encoding="utf-8")
+        os.mkfifo(metrics)
+        return run, metrics.name
     if kind == "symlink-loops":
         config.symlink_to(config.name)
         metrics.symlink_to(metrics.name)
@@ -418,6 +426,8 @@ RUN_CASES = [
     "config-not-json",
     "100MB-metrics",
     "metrics-is-a-folder",
+    "fifo-config",
+    "fifo-metrics",
     "symlink-loops",
     "bad-samples",
     "not-a-run",

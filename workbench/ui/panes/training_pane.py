@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from models.config import RunConfig, TrainConfig, fine_tune_defaults
 from models.pretrained import default_checkpoint
+from models.regular_files import read_text_regular
 from workbench.corpus.text import UnreadableFile, read_text
 from workbench.runs import default_runs_root, read_curves
 from workbench.session import Session
@@ -450,7 +451,7 @@ class TrainingPane(QWidget):
         # config.json is written before the start event; a resumed run's spec has no config.
         try:
             path = (self.follow_driver.run_dir or self.driver.run_dir) / "config.json"
-            return float(json.loads(path.read_text(encoding="utf-8"))["train"]["time_budget"])
+            return float(json.loads(read_text_regular(path))["train"]["time_budget"])
         except (OSError, ValueError, KeyError, TypeError):
             return 0.0
 
