@@ -169,6 +169,7 @@ def main() -> None:
         settings = make_settings(args.encoding or DEFAULT_ENCODING)
     t0 = time.perf_counter()
     loaded = load_midi(data, settings)
+    settings = loaded.settings  # with the data's tempo
     load_s = time.perf_counter() - t0
     for problem in loaded.problems:
         print(f"skipped {problem}")

@@ -64,8 +64,11 @@ def _load_texts(specs: Sequence[str], quiet: bool = False) -> list[str]:
     return [t.text for t in result.tunes]
 
 
-def _load_midi_texts(specs: Sequence[str], settings: dict, quiet: bool = False) -> list[str]:
-    """Load MIDI DATA as event texts, one per piece; per-file problems warn, as for ABC."""
+def _load_midi_texts(
+    specs: Sequence[str], settings: dict, quiet: bool = False
+) -> tuple[list[str], dict]:
+    """Load MIDI DATA as event texts, one per piece, and the settings they were read with (the
+    data's tempo recorded: `load_midi`); per-file problems warn, as for ABC."""
     from workbench.midi_data import describe, load_midi
 
     t0 = time.perf_counter()
@@ -81,7 +84,7 @@ def _load_midi_texts(specs: Sequence[str], settings: dict, quiet: bool = False) 
             f"from {len(result.files)} file(s) in {time.perf_counter() - t0:.1f}s",
             file=sys.stderr,
         )
-    return result.texts
+    return result.texts, result.settings
 
 
 def _midi_settings(args: argparse.Namespace, ckpt: Any | None) -> dict:
@@ -224,7 +227,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             from models.tokenizer import EventTokenizer
 
             settings = _midi_settings(args, resume or init)
-            texts = _load_midi_texts(args.data, settings, quiet=quiet)
+            texts, settings = _load_midi_texts(args.data, settings, quiet=quiet)
         else:
             if args.encoding is not None or args.velocities:
                 raise UsageError("--encoding and --velocities are for MIDI data")
@@ -358,7 +361,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     _check_data_kind(ckpt, midi, str(args.checkpoint))
     if midi:
         # Read with the checkpoint's own encoding: the same events it was trained on.
-        texts = _load_midi_texts(args.data, tok.settings, quiet=args.json)
+        texts, _settings = _load_midi_texts(args.data, tok.settings, quiet=args.json)
     else:
         texts = _load_texts(args.data, quiet=args.json)
     unknown = tok.unknown_chars(texts)

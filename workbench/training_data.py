@@ -142,7 +142,7 @@ def load_training_data(
             texts=result.texts,
             problems=list(result.problems),
             files=len(result.files),
-            settings=chosen,
+            settings=result.settings,
             chars=result.events,
         )
     if encoding is not None or velocities:

@@ -95,11 +95,12 @@ def test_preview_has_a_line_per_bar_and_loses_no_event(folder) -> None:
 def test_midi_training_data_is_read_as_load_midi_reads_it(folder) -> None:
     data = load_training_data([str(folder)])
     assert data.midi and data.unit == "event" and data.noun == "pieces"
-    assert data.settings == REMI  # the default encoding
+    assert data.settings == {**REMI, "tempo": 100.0}  # the default encoding, the files' tempo
     assert data.texts == load_midi([folder], REMI).texts
     assert data.summary().startswith(f"3 pieces ({data.chars:,} REMI events)")
     tokenizer = data.tokenizer(data.texts[:2])
-    assert isinstance(tokenizer, EventTokenizer) and tokenizer.settings == REMI
+    assert isinstance(tokenizer, EventTokenizer)
+    assert tokenizer.settings == {**REMI, "tempo": 100.0}
     assert set(tokenizer.vocab[3:]) == {e for t in data.texts[:2] for e in t.split()}
 
 
@@ -116,7 +117,9 @@ def test_a_checkpoint_keeps_its_encoding(folder) -> None:
     model = EventTokenizer(["<start>", "<end>", "<unk>", "Pitch_60"], TSD)
     # Settings made elsewhere (a dataset loaded as REMI) give way to the model's own.
     data = load_training_data([str(folder)], tokenizer=model, settings=REMI)
-    assert data.settings == TSD and data.texts == load_midi([folder], TSD).texts
+    # ...with the files' tempo (write_mido_file writes 100 bpm) recorded in a copy.
+    assert data.settings == {**TSD, "tempo": 100.0} and TSD["tempo"] is None
+    assert data.texts == load_midi([folder], TSD).texts
     with pytest.raises(DataKindError, match="events are tsd, not remi"):
         midi_settings("remi", tokenizer=model)
     assert midi_settings(settings=REMI) is REMI
@@ -155,7 +158,7 @@ def test_the_training_process_trains_an_event_model_on_midi(folder, tmp_path) ->
     assert loaded["tunes"] == 3 and loaded["noun"] == "pieces" and loaded["encoding"] == "TSD"
     assert got[kinds.index("start")]["unit"] == "event" and kinds[-1] == "end"
     ckpt = load_checkpoint(tmp_path / "run" / "last.pt")
-    assert ckpt.tokenizer.kind == "events" and ckpt.tokenizer.settings == TSD
+    assert ckpt.tokenizer.kind == "events" and ckpt.tokenizer.settings == {**TSD, "tempo": 100.0}
 
 
 def test_run_curves_say_their_unit(folder, tmp_path) -> None:
@@ -201,8 +204,8 @@ def test_a_prompt_from_a_broken_file_names_it(tmp_path) -> None:
 
 @pytest.fixture(scope="module")
 def piece(folder) -> GeneratedPiece:
-    text = load_midi([folder / "piece_0.mid"], REMI).pieces[0].text
-    return GeneratedPiece.make(text, REMI, seed=7, index=1)
+    loaded = load_midi([folder / "piece_0.mid"], REMI)
+    return GeneratedPiece.make(loaded.pieces[0].text, loaded.settings, seed=7, index=1)
 
 
 def mido_notes(data: bytes) -> list[tuple[int, int]]:

@@ -105,15 +105,18 @@ def test_loading_records_the_median_tempo_in_new_settings_only(folder) -> None:
     assert settings[TEMPO_KEY] is None
     result = load_midi([folder], settings)
     assert sorted(p.tempo for p in result.pieces) == pytest.approx([90, 90, 140], abs=0.01)
-    assert settings[TEMPO_KEY] == pytest.approx(90, abs=0.01)
+    assert result.settings[TEMPO_KEY] == pytest.approx(90, abs=0.01)
+    # The caller's dict is not changed: shared between loads, it kept the first data's tempo.
+    assert settings[TEMPO_KEY] is None
+    assert {k: v for k, v in result.settings.items() if k != TEMPO_KEY} == {
+        k: v for k, v in settings.items() if k != TEMPO_KEY
+    }
     # A checkpoint's settings keep their tempo, or their lack of one (older checkpoints), so
     # that resuming or fine-tuning finds the data encoded exactly as before.
     trained = {**make_settings("remi"), TEMPO_KEY: 77.0}
-    load_midi([folder], trained)
-    assert trained[TEMPO_KEY] == 77.0
+    assert load_midi([folder], trained).settings[TEMPO_KEY] == 77.0
     older = {k: v for k, v in make_settings("remi").items() if k != TEMPO_KEY}
-    load_midi([folder], older)
-    assert TEMPO_KEY not in older
+    assert TEMPO_KEY not in load_midi([folder], older).settings
 
 
 def test_a_tempo_does_not_make_another_encoding(folder) -> None:
@@ -127,8 +130,8 @@ def test_a_tempo_does_not_make_another_encoding(folder) -> None:
 
 
 def test_render_plays_at_the_asked_tempo_else_the_settings_else_120(folder) -> None:
-    settings = make_settings("remi")
-    text = load_midi([folder], settings).pieces[0].text
+    loaded = load_midi([folder], make_settings("remi"))
+    settings, text = loaded.settings, loaded.pieces[0].text
     assert tempi_of(bytes(render(settings, text).score.dumps_midi())) == [90.0]
     assert tempi_of(bytes(render(settings, text, tempo=63.5).score.dumps_midi())) == [63.5]
     older = {k: v for k, v in settings.items() if k != TEMPO_KEY}

@@ -11,7 +11,7 @@ or the reports' notes-and-chords through music21), and a renderer (events -> MID
 
     settings = make_settings("remi")
     result = load_midi(["my_midi_folder/"], settings)
-    tokenizer = EventTokenizer.fit(result.texts, settings)
+    tokenizer = EventTokenizer.fit(result.texts, result.settings)  # with the data's tempo
 """
 
 from workbench.midi_data.chorales import CHORALES_SPEC, chorale_midi_files

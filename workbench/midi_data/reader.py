@@ -6,9 +6,10 @@ are checked before any file is read (a typo fails at once with `CorpusError`); a
 broken file (truncated, empty, drums only, no notes, type 2) becomes a `Problem` naming the
 file and the rest loads. A file named twice is read once.
 
-Each piece keeps its file's main tempo, and `load_midi` writes the median of them into new
-settings it was given (`settings["tempo"]`, None until then): the settings travel in the
-checkpoint, so a model's pieces play at the tempo of the music it learnt from (render.py).
+Each piece keeps its file's main tempo, and `load_midi` records the median of them in the
+settings it returns when the settings it was given had none (`settings["tempo"]` None): the
+settings travel in the checkpoint, so a model's pieces play at the tempo of the music it learnt
+from (render.py).
 
 A piece is one file, and it stays whole: the trainer splits training from validation by piece
 (`split_texts` splits its list of texts), never by window.
@@ -178,10 +179,12 @@ def load_midi(
     progress: ProgressCallback | None = None,
     should_stop: StopCallback | None = None,
 ) -> MidiLoadResult:
-    """Encode every MIDI file of `specs` with the encoding `settings` (see encodings.py), and
-    record the pieces' median tempo in `settings` when its "tempo" is None (new settings; left
-    None when no file sets one), so that a tokenizer fitted with them carries it into the
-    checkpoint.
+    """Encode every MIDI file of `specs` with the encoding `settings` (see encodings.py).
+
+    The result's `settings` are a copy of `settings` that records the pieces' median tempo when
+    its "tempo" is None (new settings; left None when no file sets one), so that a tokenizer
+    fitted with them carries it into the checkpoint. `settings` itself is never changed: a
+    dict shared between loads (a checkpoint's, a caller's constant) kept the first data's tempo.
 
     `progress(done, total, source)` after each file (and, on the first load of
     `corpus:bach-chorales`, after each chorale converted, as "converting NAME ...");
@@ -189,6 +192,7 @@ def load_midi(
     """
     if isinstance(specs, (str, os.PathLike)):
         specs = [specs]
+    settings = dict(settings)
     codec = codec_for(settings)
     result = MidiLoadResult(settings=settings)
     jobs: list[tuple[str, Path]] = []
