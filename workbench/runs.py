@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+import os
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import numpy as np
 import platformdirs
 
 from models.metrics_log import read_metrics
-from models.regular_files import read_text_regular
+from models.regular_files import open_regular, read_text_regular
 from models.run_marker import run_liveness
 
 
@@ -69,8 +70,98 @@ class Curves:
     unit: str = "char"  # what one token is: "char", or "event" for a MIDI model
 
 
-def read_run(path: str | Path) -> RunInfo | None:
-    """The summary of one run directory, or None if it is not one."""
+@dataclass
+class _Summary:
+    """What the run list shows of a metrics.jsonl: the last step, the best evaluation, how it
+    ended. Built event by event, so that it can grow with the file."""
+
+    steps: int = 0
+    best_val_loss: float | None = None
+    best_val_accuracy: float | None = None
+    status: str = "incomplete"
+
+    def add(self, event: dict[str, Any]) -> None:
+        kind = event.get("event")
+        if kind == "step":
+            self.steps = max(self.steps, int(_number(event.get("step")) or 0))
+        elif kind == "eval":
+            # Damaged or hand-edited lines may hold anything: only numbers count.
+            loss = _number(event.get("val_loss"))
+            if loss is not None and (self.best_val_loss is None or loss < self.best_val_loss):
+                self.best_val_loss = loss
+                self.best_val_accuracy = _number(event.get("val_accuracy"))
+        elif kind == "start":
+            self.status = "incomplete"
+        elif kind == "end":
+            self.status = str(event.get("reason", "finished"))
+
+
+#: The first bytes of a metrics.jsonl: a file replaced by another (a run started again in the
+#: same folder) starts differently even when it has grown past the old one's length.
+_HEAD_BYTES = 256
+
+
+@dataclass
+class MetricsTail:
+    """Where the last read of a run's metrics.jsonl stopped, and its summary so far.
+
+    Run history rescans every few seconds while a run trains; reading its whole log each time
+    parsed the file again and again (600 times, 20 million events, in a 30-minute soak), and
+    the heaps of short-lived dicts left the app's memory 15 % larger. With a tail, a rescan
+    reads only the lines appended since, unless the file was replaced or truncated.
+    """
+
+    identity: tuple[int, int] | None = None
+    offset: int = 0
+    head: bytes = b""
+    summary: _Summary = field(default_factory=_Summary)
+
+    def read(self, path: Path) -> _Summary:
+        """The summary of `path` now (OSError when it cannot be read)."""
+        with open_regular(path) as fh:
+            st = os.fstat(fh.fileno())
+            identity = (st.st_dev, st.st_ino)
+            if identity != self.identity or st.st_size < self.offset or not self._same_head(fh):
+                self.identity, self.offset, self.head = identity, 0, b""
+                self.summary = _Summary()
+            fh.seek(self.offset)
+            data = fh.read()
+        if self.offset == 0:
+            self.head = data[:_HEAD_BYTES]
+        end = data.rfind(b"\n") + 1
+        for line in data[:end].split(b"\n"):  # as read_metrics splits, not splitlines()
+            if (event := _parse_line(line)) is not None:
+                self.summary.add(event)
+        self.offset += end
+        # A last line without its newline yet (being written, or a file that ends without
+        # one) counts as read_metrics counts it, without being taken as read.
+        if (event := _parse_line(data[end:])) is not None:
+            summary = replace(self.summary)
+            summary.add(event)
+            return summary
+        return self.summary
+
+    def _same_head(self, fh) -> bool:
+        if not self.head:
+            return True
+        fh.seek(0)
+        return fh.read(len(self.head)) == self.head
+
+
+def _parse_line(line: bytes) -> dict[str, Any] | None:
+    """A metrics line as read_metrics reads it (None for what is no event)."""
+    if not line.strip():
+        return None
+    try:
+        event = json.loads(line.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return None
+    return event if isinstance(event, dict) else None
+
+
+def read_run(path: str | Path, tail: MetricsTail | None = None) -> RunInfo | None:
+    """The summary of one run directory, or None if it is not one. With `tail` (kept by the
+    caller between calls for the same run), only what metrics.jsonl gained since is read."""
     path = Path(path)
     try:
         config = json.loads(read_text_regular(path / "config.json"))
@@ -82,25 +173,13 @@ def read_run(path: str | Path) -> RunInfo | None:
     metrics = path / "metrics.jsonl"
     try:
         info.modified = metrics.stat().st_mtime
-        events = read_metrics(metrics)
+        summary = (tail if tail is not None else MetricsTail()).read(metrics)
     except OSError:
         return info
-    status = "incomplete"
-    for event in events:
-        kind = event.get("event")
-        if kind == "step":
-            info.steps = max(info.steps, int(_number(event.get("step")) or 0))
-        elif kind == "eval":
-            # Damaged or hand-edited lines may hold anything: only numbers count.
-            loss = _number(event.get("val_loss"))
-            if loss is not None and (info.best_val_loss is None or loss < info.best_val_loss):
-                info.best_val_loss = loss
-                info.best_val_accuracy = _number(event.get("val_accuracy"))
-        elif kind == "start":
-            status = "incomplete"
-        elif kind == "end":
-            status = str(event.get("reason", "finished"))
-    info.status = status
+    info.steps = summary.steps
+    info.best_val_loss = summary.best_val_loss
+    info.best_val_accuracy = summary.best_val_accuracy
+    info.status = summary.status
     info.running = is_running(info)
     return info
 

@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.runs import Curves, RunInfo, is_running, read_curves, read_run
+from workbench.runs import Curves, MetricsTail, RunInfo, is_running, read_curves, read_run
 from workbench.sweep import differing_knobs, knob_label
 from workbench.ui.widgets.scrolling import AdaptiveSplitter
 
@@ -118,6 +118,7 @@ class RunHistoryWidget(QWidget):
         # Caches keyed by path and checked against the files' (mtime, size) stamps: a finished
         # 100k-step run's metrics are parsed once, not at every rescan or metric switch.
         self._run_cache: dict[Path, tuple[tuple[Stamp, Stamp], RunInfo]] = {}
+        self._tails: dict[Path, MetricsTail] = {}  # where each run's metrics.jsonl was read to
         self._curve_cache: dict[Path, tuple[Stamp, Curves]] = {}
         self._signature: tuple | None = None  # None: refill the table at the next scan
         # Checked runs in check order, each with a colour index kept while it stays checked.
@@ -333,11 +334,15 @@ class RunHistoryWidget(QWidget):
             if key[0] is None:
                 continue  # not a run, or one whose config.json is not written yet
             cached = self._run_cache.get(path)
-            info = cached[1] if cached is not None and cached[0] == key else read_run(path)
+            if cached is not None and cached[0] == key:
+                info = cached[1]
+            else:  # read on from where the last scan stopped (a training run's log grows)
+                info = read_run(path, self._tails.setdefault(path, MetricsTail()))
             if info is not None:
                 info.running = is_running(info)  # a killed trainer changes none of its files
                 fresh[path] = (key, info)
         self._run_cache = fresh
+        self._tails = {p: t for p, t in self._tails.items() if p in fresh}
         self._curve_cache = {p: c for p, c in self._curve_cache.items() if p in fresh}
         return sorted((info for _, info in fresh.values()), key=lambda r: -r.modified)
 
