@@ -163,9 +163,21 @@ def test_smoothed_early_stopping_still_ends_an_overfitting_run(monkeypatch, tiny
     assert evals[-1]["smoothed_val_loss"] == pytest.approx((2.0 + 2.1 + 2.2) / 3)
 
 
-def test_a_time_budget_without_an_epoch_limit_runs_on_the_clock(tiny_cfg, data) -> None:
+def test_a_time_budget_without_an_epoch_limit_runs_on_the_clock(
+    tiny_cfg, data, monkeypatch
+) -> None:
     """epochs=0 (the default) with a time budget: no epoch limit, the cosine schedule follows
-    the clock, and the budget ends the run after several epochs of this tiny data."""
+    the clock, and the budget ends the run after several epochs of this tiny data.
+
+    The trainer's clock advances 2 ms at each reading, so the run lasts the same number of steps
+    on any machine (on the real clock a loaded machine finished one epoch in the 3 s)."""
+    import types
+
+    import models.train as train_module
+
+    ticks = iter(range(10**9))
+    fake = types.SimpleNamespace(perf_counter=lambda: next(ticks) * 0.002)
+    monkeypatch.setattr(train_module, "time", fake)
     cfg = tiny_cfg(epochs=0, time_budget=3.0, schedule="cosine", warmup_steps=0, eval_every=0)
     trainer = Trainer(cfg, *data)
     assert trainer.epoch_limit is None and trainer.total_steps == 0
