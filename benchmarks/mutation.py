@@ -1,6 +1,6 @@
 """Mutation score of core modules against their own tests (mutmut; not part of the test suite).
 
-    .venv/bin/python benchmarks/mutation.py [MODULE ...] [--jobs 2] [--keep]
+    .venv/bin/python benchmarks/mutation.py [MODULE ...] [--jobs 2] [--keep] [--only GLOB ...]
     .venv/bin/python benchmarks/mutation.py --list
 
 MODULE is a key of MODULES below (e.g. `models/sample.py`); none runs every module (hours).
@@ -16,6 +16,9 @@ behaviour) count as *equivalent* and leave the score:
 Timeouts count as killed (a test noticed: it hung); mutants no test reaches count as survived.
 Prints one RESULT line per module and the surviving mutants' names (`mutmut show NAME` in the
 scratch folder prints a mutant's diff). Run it niced on a busy machine: `nice -n 10 ...`.
+`--only GLOB` (repeatable) runs only the mutants whose names match (mutmut's names, e.g.
+`workbench.notation.meter.x_parse_meter*` or `*BarScannerǁ_special__mutmut*`), so a big module can
+be scored function by function; the score then counts only the mutants that were run.
 """
 
 from __future__ import annotations
@@ -55,11 +58,28 @@ MODULES: dict[str, list[str]] = {
     "workbench/notation/meter.py": [
         "tests/notation/test_notation_meter.py",
         "tests/notation/test_notation_meter_scanner.py",
+        "tests/notation/test_notation_meter_oracles.py",
+    ],
+    "workbench/notation/meter_aware.py": [
+        "tests/notation/test_notation_meter_aware.py",
+        "tests/notation/test_notation_meter_aware_shape.py",
+        "tests/notation/test_notation_meter_aware_rules.py",
     ],
     "workbench/playback/events.py": [
         "tests/playback/test_playback_events.py",
         "tests/playback/test_playback_player.py",
         "tests/playback/test_playback_follow.py",
+    ],
+    "workbench/playback/player.py": [
+        "tests/playback/test_playback_player.py",
+        "tests/playback/test_playback_ports.py",
+        "tests/playback/test_playback_player_details.py",
+    ],
+    "workbench/notation/convert.py": [
+        "tests/notation/test_notation_convert.py",
+        "tests/notation/test_notation_abc2midi_agreement.py",
+        "tests/notation/test_notation_midi_agreement.py",
+        "tests/notation/test_notation_convert_export.py",
     ],
     "models/evaluate.py": ["tests/models/test_models_evaluate.py"],
     "models/data.py": [
@@ -67,11 +87,27 @@ MODULES: dict[str, list[str]] = {
         "tests/models/test_distributed.py",
         "tests/models/test_models_data_details.py",
     ],
+    "workbench/corpus/tune.py": ["tests/corpus/test_corpus_tune.py"],
+    "workbench/corpus/start_end.py": ["tests/corpus/test_corpus_start_end.py"],
+    "workbench/corpus/abc_split.py": ["tests/corpus/test_corpus_abc_split.py"],
+    "workbench/corpus/stats.py": ["tests/corpus/test_corpus_stats.py"],
+    "workbench/corpus/text.py": ["tests/corpus/test_corpus_text.py"],
+    "workbench/corpus/builtin.py": ["tests/corpus/test_corpus_builtin.py"],
+    "workbench/corpus/loader.py": ["tests/corpus/test_corpus_loader.py"],
+    # Big and slow (each test file 5-17 s): score it function by function with --only.
+    "models/train.py": [
+        "tests/models/test_models_train.py",
+        "tests/models/test_models_train_log_interval.py",
+        "tests/models/test_models_training_faults.py",
+        "tests/models/test_models_train_rules.py",
+    ],
 }
 
 # What mutmut's `results --all true` calls each state, mapped onto the score's terms.
 KILLED = {"killed", "timeout"}
 SURVIVED = {"survived", "no tests"}
+# Mutants left out by --only: neither judged nor reported.
+NOT_RUN = {"not checked"}
 
 
 def read_equivalents(path: Path = EQUIVALENTS) -> dict[str, str]:
@@ -131,7 +167,7 @@ def score(states: dict[str, str], equivalents: dict[str, str]) -> dict[str, obje
     survived = sorted(n for n, s in states.items() if s in SURVIVED)
     equivalent = [n for n in survived if n in equivalents]
     live = [n for n in survived if n not in equivalents]
-    other = sorted(f"{n} ({s})" for n, s in states.items() if s not in KILLED | SURVIVED)
+    other = sorted(f"{n} ({s})" for n, s in states.items() if s not in KILLED | SURVIVED | NOT_RUN)
     judged = len(killed) + len(live)
     return {
         "killed": len(killed),
@@ -142,10 +178,13 @@ def score(states: dict[str, str], equivalents: dict[str, str]) -> dict[str, obje
         "survivors": live,
         # Listed as equivalent but killed now: the note is stale.
         "stale": sorted(n for n in killed if n in equivalents),
+        "not_run": sum(1 for s in states.values() if s in NOT_RUN),
     }
 
 
-def run_module(module: str, jobs: int, keep: bool) -> dict[str, object]:
+def run_module(
+    module: str, jobs: int, keep: bool, only: list[str] | None = None
+) -> dict[str, object]:
     tests = [t for t in MODULES[module] if (ROOT / t).is_file()]
     missing = sorted(set(MODULES[module]) - set(tests))
     if missing:
@@ -155,7 +194,7 @@ def run_module(module: str, jobs: int, keep: bool) -> dict[str, object]:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "QT_QPA_PLATFORM": "offscreen"}
     print(f"mutating {module} with {' '.join(tests)} in {work}", flush=True)
     proc = subprocess.run(
-        [sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs)],
+        [sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs), *(only or [])],
         cwd=work,
         env=env,
         capture_output=True,
@@ -176,6 +215,12 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2, help="mutants tested at once")
     parser.add_argument("--keep", action="store_true", help="keep build/mutation/*/mutants")
     parser.add_argument("--list", action="store_true", help="list the modules and their tests")
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="GLOB",
+        help="run only mutants whose names match (repeatable; mutmut's names or fnmatch globs)",
+    )
     args = parser.parse_args()
     if args.list:
         for module, tests in MODULES.items():
@@ -185,7 +230,7 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown module(s) {', '.join(unknown)}; --list shows them")
     for module in args.modules or list(MODULES):
-        r = run_module(module, args.jobs, args.keep)
+        r = run_module(module, args.jobs, args.keep, args.only)
         for name in r["survivors"]:
             print(f"  survived: {name}")
         for name in r["stale"]:
@@ -194,7 +239,8 @@ def main() -> int:
             print(f"  not judged: {name}")
         print(
             f"RESULT {module}: killed {r['killed']}, survived {r['survived']}, "
-            f"equivalent {r['equivalent']}, score {r['score']:.1%}",
+            f"equivalent {r['equivalent']}, score {r['score']:.1%}"
+            + (f" (--only: {r['not_run']} other mutants not run)" if args.only else ""),
             flush=True,
         )
     return 0

@@ -85,3 +85,38 @@ def test_no_tunes() -> None:
 def test_count_tunes() -> None:
     assert count_tunes(TUNEBOOK) == 3
     assert count_tunes("no tunes\n") == 0
+
+
+def test_headerless_tune_starting_on_the_first_line() -> None:
+    # The header paragraph reaches back to line 1, and the file has no final newline.
+    tunes, problems = split_abc("T:Untitled\nK:D\nabc|", "f.abc")
+    assert problems == []
+    assert [(tune.text, tune.line) for tune in tunes] == [("X:1\nT:Untitled\nK:D\nabc|", 1)]
+
+
+def test_headerless_tune_with_a_two_line_header_after_free_text() -> None:
+    tunes, problems = split_abc("Intro\n\nT:Air\nK:G\nGAB|\n", "f.abc")
+    assert problems == []
+    assert [(tune.text, tune.line) for tune in tunes] == [("X:1\nT:Air\nK:G\nGAB|", 3)]
+
+
+def test_indented_comment_lines_are_dropped() -> None:
+    tunes, _ = split_abc("X:1\nT:A\nK:D\n  % an indented remark\n\t%%MIDI program 1\nabc|\n", "f")
+    assert [tune.text for tune in tunes] == ["X:1\nT:A\nK:D\nabc|"]
+
+
+def test_music_before_the_key_field_does_not_count() -> None:
+    tunes, problems = split_abc("X:4\nT:Upside down\nabc|\nK:D\n", "f.abc")
+    assert tunes == []
+    assert problems[0].message == 'tune X:4 "Upside down" has no music after its K: field; skipped'
+
+
+def test_problem_names_use_only_the_parts_a_tune_has() -> None:
+    text = "X:5\nM:4/4\nabc|\n\nX:\nT:Nameless\nB:book\nabc|\n\nX:\nabc|\n"
+    tunes, problems = split_abc(text, "f.abc")
+    assert tunes == []
+    assert [problem.message for problem in problems] == [
+        "tune X:5 has no K: field; skipped",
+        'tune "Nameless" has no K: field; skipped',
+        "tune has no K: field; skipped",
+    ]

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from functools import cache
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from music21.common.pathTools import getCorpusFilePath
 
 from workbench.corpus import CorpusError, LoadResult, builtin_names, list_builtin, load, source_path
+from workbench.corpus.builtin import (
+    COLLECTIONS,
+    _abc_files,
+    _bundled_corpus_dir,
+    _collection_dir,
+    corpus_root,
+    is_builtin_spec,
+)
 
 # Characters that normalisation must have removed (TAB becomes a space).
 CONTROL_CHARS = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\ufeff]")
@@ -108,6 +119,10 @@ def test_list_builtin() -> None:
     assert infos["folk"].tunes == sum(info.tunes for info in parts)
     assert infos["folk"].files == sum(info.files for info in parts)
     assert all(info.description for info in infos.values())
+    assert infos["folk"].description == (
+        "All of oneills1850, ryansMammoth, airdsAirs, essenFolksong, miscFolk"
+    )
+    assert infos["miscFolk"].description == "Northumbrian minstrelsy and American fife music"
     assert builtin_names() == list(infos)
 
 
@@ -133,3 +148,59 @@ def test_unknown_corpus(spec: str) -> None:
 def test_missing_file_in_corpus() -> None:
     with pytest.raises(CorpusError, match=re.escape("corpus:miscFolk/nope.abc")):
         load(["corpus:miscFolk/nope.abc"])
+
+
+def test_corpus_folder_is_the_one_music21_uses() -> None:
+    # Oracle: music21's own idea of where its corpus lives.
+    music21_corpus = Path(getCorpusFilePath())
+    assert _bundled_corpus_dir() == music21_corpus
+    assert corpus_root() == music21_corpus
+    assert _collection_dir("miscFolk") == music21_corpus / "miscFolk"
+
+
+def test_corpus_folder_found_through_music21_when_not_bundled(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A package folder without the collections is passed over ...
+    fake = SimpleNamespace(submodule_search_locations=[str(tmp_path)])
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: fake)
+    assert _bundled_corpus_dir() is None
+    # ... and one that holds all of them is taken.
+    for collection in COLLECTIONS:
+        (tmp_path / "corpus" / collection).mkdir(parents=True)
+    assert _bundled_corpus_dir() == tmp_path / "corpus"
+    # With no music21 package to inspect, music21's configured path is asked instead.
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    assert _bundled_corpus_dir() is None
+    assert corpus_root.__wrapped__() == Path(getCorpusFilePath())
+
+
+def test_missing_collection_folder() -> None:
+    with pytest.raises(CorpusError) as caught:
+        _collection_dir("lostTunes")
+    folder = Path(getCorpusFilePath()) / "lostTunes"
+    assert str(caught.value) == f"corpus 'lostTunes' is not installed (no folder {folder})"
+
+
+def test_abc_files_of_a_folder(tmp_path: Path) -> None:
+    # Created in reverse of the expected order; "a-b/" sorts before "a/" as text ("-" < "/").
+    for name in ("b.ABC", "a/z.abc", "a-b/y.abc", "notes.txt", "a/readme"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("X:1\n")
+    (tmp_path / "folder.abc").mkdir()  # a folder named like a tunebook is not one
+    found = [path.relative_to(tmp_path).as_posix() for path in _abc_files(tmp_path)]
+    assert found == ["a-b/y.abc", "a/z.abc", "b.ABC"]
+
+
+def test_is_builtin_spec() -> None:
+    assert is_builtin_spec("corpus:folk")
+    assert is_builtin_spec("CORPUS:miscFolk/x.abc")
+    assert not is_builtin_spec("tunes/corpus:folk")
+    assert not is_builtin_spec(Path("corpus:folk"))  # a path object is always a path
+
+
+def test_one_file_spec_with_stray_slashes_or_letters() -> None:
+    result = load(["corpus:ryansMammoth//LanigansBallJig.abc/"])
+    assert [tune.source for tune in result.tunes] == ["corpus:ryansMammoth/LanigansBallJig.abc"]
+    with pytest.raises(CorpusError, match="does not exist"):
+        load(["corpus:ryansMammoth/LanigansBallJig.abcX"])

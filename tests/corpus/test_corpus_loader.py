@@ -228,3 +228,73 @@ def test_export_is_atomic_and_keeps_mode(tmp_path: Path) -> None:
 
     with pytest.raises(OSError):
         export_abc([], tmp_path / "no" / "such" / "dir.abc")
+
+
+def test_unreadable_subfolder_is_reported_and_the_rest_loads(
+    write: WriteFile, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good = write("data/good.abc", GOOD_ABC)
+    locked = tmp_path / "data" / "locked"
+    write("data/locked/hidden.abc", GOOD_ABC)
+    locked.chmod(0)
+    if os.geteuid() == 0 and os.access(locked, os.R_OK):
+        # root reads through file modes: make the listing fail as it would for a user.
+        real_scandir = os.scandir
+
+        def scandir(path: object = ".") -> object:
+            if Path(os.fspath(path)) == locked:
+                raise PermissionError(13, "Permission denied", os.fspath(path))
+            return real_scandir(path)
+
+        monkeypatch.setattr(os, "scandir", scandir)
+    try:
+        result = load([tmp_path / "data"])
+    finally:
+        locked.chmod(0o755)
+    assert [str(problem) for problem in result.problems] == [
+        f"{locked}: cannot read folder (Permission denied)"
+    ]
+    assert result.files == [str(good)]
+    assert texts(result) == texts(load([good]))
+
+
+def test_symlink_loop_in_a_folder_is_a_problem_not_a_crash(
+    write: WriteFile, tmp_path: Path
+) -> None:
+    good = write("data/good.abc", GOOD_ABC)
+    (tmp_path / "data" / "a.abc").symlink_to("b.abc")
+    (tmp_path / "data" / "b.abc").symlink_to("a.abc")
+    result = load([tmp_path / "data"])
+    loops = [tmp_path / "data" / name for name in ("a.abc", "b.abc")]
+    assert result.files == [str(loops[0]), str(loops[1]), str(good)]
+    assert [str(problem) for problem in result.problems] == [
+        f"{path}: cannot read file (Too many levels of symbolic links)" for path in loops
+    ]
+    assert len(result.tunes) == 2
+
+
+def test_odd_specs_fail_with_their_reason(tmp_path: Path) -> None:
+    dangling = tmp_path / "gone.abc"
+    dangling.symlink_to(tmp_path / "nothing-here.abc")
+    with pytest.raises(CorpusError) as caught:
+        load([dangling])
+    assert str(caught.value) == f"data path '{dangling}' is a symbolic link that leads nowhere"
+    fifo = tmp_path / "pipe.abc"
+    os.mkfifo(fifo)
+    with pytest.raises(CorpusError) as caught:
+        load([fifo])
+    assert str(caught.value) == f"data path '{fifo}' is not a file or folder"
+
+
+def test_files_lists_every_source_read(write: WriteFile) -> None:
+    good, empty = write("good.abc", GOOD_ABC), write("empty.abc", "")
+    result = load([good, empty, "corpus:ryansMammoth/LanigansBallJig.abc"])
+    assert result.files == [str(good), str(empty), "corpus:ryansMammoth/LanigansBallJig.abc"]
+    assert result.tunes[-1].source == "corpus:ryansMammoth/LanigansBallJig.abc"
+
+
+def test_export_refuses_a_marker_line_naming_the_tune(tmp_path: Path) -> None:
+    with pytest.raises(ValueError) as caught:
+        export_abc(["X:7\nT:Bad\nK:D\n<start>\na|"], tmp_path / "out.abc")
+    assert str(caught.value) == "tune 'X:7' holds a <start> or <end> line"
+    assert not (tmp_path / "out.abc").exists()

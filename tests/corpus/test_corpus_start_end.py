@@ -66,3 +66,23 @@ def test_has_start_markers() -> None:
     assert has_start_markers("x\n\t<start> \ny")
     assert not has_start_markers("X:1\nT:about <start> tokens\nK:D\n")
     assert not has_start_markers("X:1\nK:D\n")
+
+
+def test_every_tune_and_problem_names_its_file() -> None:
+    text = "<end>\n<start>\n\n<end>\n<start>\nX:1\nK:D\na|\n<end>\n<start>\nX:2\n"
+    tunes, problems = split_start_end(text, "runs/gen.txt")
+    assert [tune.source for tune in tunes] == ["runs/gen.txt"]
+    assert [str(problem) for problem in problems] == [
+        "runs/gen.txt:1: <end> without a <start> before it; ignored",
+        "runs/gen.txt:2: empty tune between <start> and <end> (line 4); skipped",
+        "runs/gen.txt:10: <start> has no matching <end> before the end of the file; tune skipped",
+    ]
+
+
+def test_file_without_markers_is_one_problem() -> None:
+    tunes, problems = split_start_end("X:1\nK:D\nabc|\n", "plain.txt")
+    assert tunes == []
+    assert [str(problem) for problem in problems] == ["plain.txt: no tunes found (no <start> line)"]
+    # A file whose only block was refused already says why: no extra "no tunes" problem.
+    tunes, problems = split_start_end("<start>\nX:1\n", "cut.txt")
+    assert tunes == [] and len(problems) == 1 and problems[0].line == 1

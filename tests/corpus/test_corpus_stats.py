@@ -124,6 +124,8 @@ def test_crafted_tunes():
     assert stats.tune_meters == ("2/2", "none", "none", "6/8")
     assert stats.tune_keys == ("Ador", "Gm", "D", "Em")
     assert stats.meters == {"none": 2, "2/2": 1, "6/8": 1}
+    # Equal counts are listed by label, not in the order the tunes came.
+    assert list(stats.keys.items()) == [("Ador", 1), ("D", 1), ("Em", 1), ("Gm", 1)]
     assert stats.characters == sum(len(t.text) for t in tunes)
 
 
@@ -174,6 +176,11 @@ def test_tune_without_key_field():
         ("clef=bass", "none"),
         ("treble", "none"),
         ("H", "H"),
+        ("middle=d", "none"),
+        ("transpose=-2", "none"),
+        ("octave=1 clef=bass", "none"),
+        ("Gm % minor % really", "Gm"),  # a comment runs from the first % to the line end
+        ("Gmi", "G"),  # "mi" is neither "m" nor a three-letter mode: the mode was left out
     ],
 )
 def test_normalise_key(value, expected):
@@ -191,6 +198,8 @@ def test_normalise_key(value, expected):
         ("9/8 % Aird bars it in 6/8", "9/8"),
         ("", "none"),
         ("none", "none"),
+        ("None", "none"),
+        ("6/8 % jig % or slide", "6/8"),
         ("FREI4/4", "FREI4/4"),
         ("3/4+2/4", "3/4+2/4"),
     ],
@@ -205,3 +214,19 @@ def test_top_counts_puts_the_rest_in_other():
     assert top_counts(counts, 5) == [("a", 5), ("b", 3), ("c", 3), ("d", 1), ("e", 1)]
     assert top_counts({}, 3) == []
     assert sum(n for _, n in top_counts(counts, 1)) == sum(counts.values())
+
+
+def test_vocabulary_holds_only_characters_of_the_tunes():
+    # Two <start>/<end> tunes with no X: line: no "X" may appear from joining them.
+    tunes = [_tune("T:a\nK:D\nab|"), _tune("K:G\ng2|")]
+    assert dataset_stats(tunes).vocabulary == "".join(sorted(set("T:a\nK:D\nab|K:G\ng2|")))
+    assert "X" not in dataset_stats(tunes).vocabulary
+
+
+def test_top_counts_breaks_ties_by_label_and_keeps_twelve_by_default():
+    counts = {"x": 1, "b": 3, "a": 3, "z": 5}
+    assert top_counts(counts) == [("z", 5), ("a", 3), ("b", 3), ("x", 1)]
+    many = {f"k{number:02d}": 20 - number for number in range(14)}
+    assert top_counts(many) == [(f"k{number:02d}", 20 - number) for number in range(12)] + [
+        ("other", 8 + 7)
+    ]

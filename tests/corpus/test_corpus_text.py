@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from workbench.corpus.text import (
     MAX_FILE_BYTES,
     UnreadableFile,
+    _build_control_table,
     decode_bytes,
     looks_binary,
     normalise_text,
@@ -103,3 +105,90 @@ def test_missing_or_unreadable(tmp_path: Path) -> None:
         locked.chmod(0)
         with pytest.raises(UnreadableFile, match="Permission denied"):
             read_text(locked)
+
+
+def test_invalid_utf8_sequence_of_several_bytes_falls_back_byte_by_byte() -> None:
+    # E2 82 starts a 3-byte UTF-8 sequence cut short by "A": one error spanning two bytes,
+    # each read as its own cp1252 character (E2 is "â", 82 a low quote).
+    assert decode_bytes(b"T:\xe2\x82A\n") == "T:\u00e2\u201aA\n"
+
+
+def test_invalid_utf16() -> None:
+    with pytest.raises(UnreadableFile, match=r"^invalid UTF-16 text \(truncated data\)$") as caught:
+        decode_bytes(codecs.BOM_UTF16_LE + b"A")
+    assert caught.value.reason == "encoding"
+
+
+def test_binary_reason_and_message() -> None:
+    with pytest.raises(UnreadableFile, match=r"^binary file, not text$") as caught:
+        decode_bytes(bytes(range(1, 32)) * 4)
+    assert caught.value.reason == "binary"
+
+
+def test_binary_thresholds() -> None:
+    text = b"X:1\nT:Air\nK:D\nabc|\n" * 20
+    assert looks_binary(text + b"\0")  # one NUL is enough, however much text surrounds it
+    assert not looks_binary(text + b"\x01")  # one stray control in 401 bytes is not
+    # Exactly 5 % control bytes is still text; more is binary.
+    assert not looks_binary(b"\x01" + b"a" * 19)
+    assert looks_binary(b"\x01\x02" + b"a" * 19)
+    assert not looks_binary(b"")
+
+
+def test_control_table_drops_exactly_the_unicode_control_characters() -> None:
+    # Oracle: Unicode's own category Cc (C0, DEL and C1), except LF kept and TAB made a
+    # space, plus the BOM.
+    controls = [code for code in range(0x110000) if unicodedata.category(chr(code)) == "Cc"]
+    expected: dict[int, str | None] = dict.fromkeys(controls)
+    del expected[0x0A]
+    expected[0x09] = " "
+    expected[0xFEFF] = None
+    assert _build_control_table() == expected
+
+
+def test_read_text_refuses_folders_and_pipes(tmp_path: Path) -> None:
+    with pytest.raises(UnreadableFile, match=r"^a folder, not a file$") as caught:
+        read_text(tmp_path)
+    assert caught.value.reason == "os-error"
+    if hasattr(os, "mkfifo"):
+        fifo = tmp_path / "pipe.abc"
+        os.mkfifo(fifo)
+        message = r"^not a regular file \(a pipe, socket or device\)$"
+        with pytest.raises(UnreadableFile, match=message) as caught:
+            read_text(fifo)  # must not block waiting for a writer
+        assert caught.value.reason == "os-error"
+
+
+def test_missing_file_message_does_not_repeat_the_path(tmp_path: Path) -> None:
+    with pytest.raises(UnreadableFile) as caught:
+        read_text(tmp_path / "nope.abc")
+    assert str(caught.value) == "cannot read file (No such file or directory)"
+
+
+def test_size_limits_are_inclusive_and_sizes_formatted(tmp_path: Path) -> None:
+    path = tmp_path / "t.abc"
+    path.write_bytes(b"X:1\n" * 256)  # exactly 1 KiB
+    assert read_text(path, max_bytes=1024) == "X:1\n" * 256
+    path.write_bytes(b"X:1\n" * 384)  # 1.5 KiB
+    with pytest.raises(UnreadableFile, match=r"^file too large \(1\.5 KiB > 1000 bytes\)$"):
+        read_text(path, max_bytes=1000)
+
+
+def test_huge_sparse_file_in_gib(tmp_path: Path) -> None:
+    path = tmp_path / "disk.img"
+    with path.open("wb") as stream:  # sparse: takes no disk space and is never read
+        stream.truncate(3 << 29)  # 1.5 GiB
+    with pytest.raises(UnreadableFile, match=r"^file too large \(1\.5 GiB > 64 MiB\)$"):
+        read_text(path)
+
+
+@pytest.mark.skipif(not Path("/proc/version").is_file(), reason="needs Linux /proc")
+def test_file_larger_than_its_stat_size() -> None:
+    # /proc files report size 0 to stat() but read back text: the limit is checked again
+    # on what was read (as for a file that grew between stat() and read).
+    size = len(Path("/proc/version").read_bytes())
+    assert read_text("/proc/version", max_bytes=size).startswith("Linux")
+    with pytest.raises(UnreadableFile) as caught:
+        read_text("/proc/version", max_bytes=size - 1)
+    assert str(caught.value) == f"file too large ({size} bytes > {size - 1} bytes)"
+    assert caught.value.reason == "too-large"

@@ -501,3 +501,239 @@ def test_more_of_the_state_being_read() -> None:
     assert s.elem_kind == REST
     s = scan(HEAD + "ab Z")
     assert s.pending_length() == 1  # one whole 4/4 bar
+
+
+# -- found by the second mutation run (the functions the first run left out) -----------------
+
+
+def test_finish_ends_a_bar_line_and_a_tuplet_and_leaves_the_body_mode() -> None:
+    # The closing `:|` is only followed once the text ends: the repeat is closed.
+    s = scan(HEAD + "|:ab:|", finish=True)
+    assert not s.repeat_open and s.mode == NORMAL
+    s = scan(HEAD + "|:ab|1", finish=True)
+    assert s.repeat_open and s.variant == 1
+    # A tuplet sign at the end is read (3 notes in the time of 2 would follow).
+    s = scan(HEAD + "ab(3", finish=True)
+    assert (s.tup_factor, s.tup_left, s.mode) == (F(2, 3), 3, NORMAL)
+    assert scan(HEAD + "ab", finish=True).mode == NORMAL
+
+
+def test_pickup_and_bars_played_in_a_three_four_tune() -> None:
+    head = "X:1\nT:t\nM:3/4\nL:1/8\nK:D\n"
+    # Two full 3/4 bars and a 1/8 pickup: 1/6 + 2 bars of music.
+    s = scan(head + "A|B6|c6|")
+    assert s.pickup == F(1, 8) and s.bars_played == F(1, 6) + 2
+    # A full first bar is no pickup, and a short middle bar does not become one.
+    s = scan(head + "B6|c4|d6|")
+    assert s.pickup == 0 and s.bars_played == F(2, 3) + 2
+
+
+def test_section_bar_lines_end_a_variant_ending() -> None:
+    assert scan(HEAD + "|:ab|1 cd|] ef").variant == 0
+    assert scan(HEAD + "|:ab|1 cd [| ef").variant == 0
+    assert scan(HEAD + "|:ab|1 cd | ef").variant == 1
+
+
+def test_the_last_bar_may_be_short_only_when_it_is_last() -> None:
+    bars = bar_lengths(HEAD + "A8|B8|c4|")
+    assert [b.fits for b in bars] == [True, True, True]
+    bars = bar_lengths(HEAD + "A8|c4|B8|")
+    assert [b.fits for b in bars] == [True, False, True]
+
+
+def test_a_bar_line_after_an_empty_bar_leaves_the_bar_before_alone() -> None:
+    # `c4|` is a short middle bar; the `||` after the empty bar that follows it is no section
+    # end of that bar.
+    bars = bar_lengths(HEAD + "A8|c4| ||A8|")
+    assert [b.fits for b in bars] == [True, False, True]
+    s = scan(HEAD + "A8|c4| ||")
+    assert not s.bars[1].end_boundary and s.bars[1].end_column == 6
+
+
+def test_a_bar_line_drops_the_broken_rhythm_length_due() -> None:
+    s = scan(HEAD + "A2>|B")
+    assert s.spec_target is None and s.broken_spec is None
+
+
+def test_octave_marks_count_only_before_the_length() -> None:
+    assert scan(HEAD + "A,,,").octaves == 3
+    assert scan(HEAD + "a''").octave_text == "''"
+    s = scan(HEAD + "A2,")  # a mark after the length is no octave mark of this note
+    assert s.mode == NORMAL and s.octaves == 0
+
+
+def test_multi_bar_rests_after_notes_and_after_each_other() -> None:
+    # `ab Z|`: a quarter and a whole bar, in a bar expected to last one bar (it is too long).
+    [bar] = bar_lengths(HEAD + "ab Z|")
+    assert (bar.duration, bar.expected, bar.fits) == (F(5, 4), F(1), False)
+    # Z2 Z3 in one bar: five bars, expected to last five.
+    [bar] = bar_lengths(HEAD + "Z2 Z3|")
+    assert (bar.duration, bar.expected, bar.fits) == (F(5), F(5), True)
+    # Broken rhythm has no note before it after a multi-bar rest: A keeps its length.
+    assert durations("Z>A|") == [F(1) + F(1, 8)]
+
+
+def test_only_a_hyphen_ties_a_note() -> None:
+    s = scan(HEAD + "A B")
+    assert s.tie_pitch is None and s.tie_target is None
+    s = scan(HEAD + "A-B")
+    assert s.tie_target == ("", "A", "")
+
+
+def test_length_digits_as_written() -> None:
+    assert scan(HEAD + "A10").spec == "10" and scan(HEAD + "A9").spec == "9"
+    assert scan(HEAD + "A9").pending_length() == F(9, 8)
+    assert scan(HEAD + "A/16").pending_length() == F(1, 128)
+
+
+def test_a_multi_bar_rest_is_no_tuplet_note() -> None:
+    # (3 a b c are the tuplet's three notes; the Z between them takes its whole bar.
+    assert durations("(3abZc|") == [F(1, 4) + 1]
+
+
+def test_the_flags_a_note_clears_are_false() -> None:
+    # The decoder does arithmetic with them (`bit * grace_waiting`), so they stay bools.
+    s = scan(HEAD + "{g}.HA")
+    assert (s.grace_waiting, s.staccato, s.fermata) == (False, False, False)
+    assert scan(HEAD + "{g}[CE]").grace_waiting is False
+    assert s.note_staccato is True and s.note_fermata is True
+    assert all(type(f) is bool for f in (s.grace_waiting, s.staccato, s.fermata))
+
+
+def test_broken_rhythm_backwards_across_a_bar_line_and_on_unequal_notes() -> None:
+    # A pair's total hides which way it goes; a bar line between the two halves does not.
+    assert durations("A<|B|") == [F(1, 16), F(1, 8)]
+    assert durations("A>|B|") == [F(3, 16), F(1, 8)]
+    # A2<B: 2/8 * 1/2 + 1/8 * 3/2 (the standard's reading; abc2midi refuses unequal pairs).
+    assert durations("A2<B c|") == [F(1, 8) + F(3, 16) + F(1, 8)]
+    assert durations("A2>B c|") == [F(3, 8) + F(1, 16) + F(1, 8)]
+
+
+@pytest.mark.parametrize(
+    ("body", "token"),
+    [
+        ("ab|12", "|12"),  # a variant number of two digits
+        ("ab|1,3", "|1,3"),  # a list of endings
+        ("ab|1-", "|1"),  # a range is read by the variant, not the bar line
+        ("ab|]|", "|"),  # nothing grows after `]`: a new bar line
+        ("ab||||", "||||"),
+        ("ab|||||", "|"),  # at most four characters of `|` and `:`
+        ("ab::1", "::"),  # a digit grows only `|`, a digit or a `,`
+        ("ab|1|", "|"),  # nothing but digits and commas after a digit
+        ("ab:|2", ":|2"),
+        ("ab[|", "[|"),
+    ],
+)
+def test_how_far_a_bar_line_grows(body: str, token: str) -> None:
+    assert scan(HEAD + body).token == token
+
+
+def test_a_broken_rhythm_sign_after_a_voice_overlay_has_no_note_before_it() -> None:
+    # `&` starts the bar's second voice: `>` has nothing before it there, so b8 stays whole.
+    assert durations("a & >b8|") == [F(1)]
+
+
+def test_marks_in_grace_groups_and_accidentals_counted() -> None:
+    assert scan(HEAD + "{g,,").marks == 2
+    assert scan(HEAD + "{g'/").marks == 1  # `/` (an acciaccatura's slash) is no mark
+    assert scan(HEAD + "^^").accidentals == 2
+    assert scan(HEAD + "__").acc_text == "__"
+
+
+def test_a_field_line_after_a_comment_line() -> None:
+    bars = bar_lengths(HEAD + "abcd efga|\n% the B part\nM:3/4\nabc def|")
+    assert [(b.duration, b.expected) for b in bars] == [(F(1), F(1)), (F(3, 4), F(3, 4))]
+
+
+def test_a_space_after_an_accidental_a_slur_or_a_tuplet_sign() -> None:
+    # Each ends what it began and the bar reads on.
+    assert durations("^ ab|( ab)|(3 abc|") == [F(1, 4), F(1, 4), F(1, 4)]
+
+
+def test_a_chord_after_a_note_leaves_the_bars_start() -> None:
+    [bar] = bar_lengths(HEAD + "A[CE] B|")
+    assert (bar.column, bar.duration) == (0, F(3, 8))
+
+
+def test_a_bracket_that_opens_nothing() -> None:
+    # `[` then a space, or a letter with no `:`, is no chord or inline field: the bar reads on.
+    assert durations("[ ab|[K ab|") == [F(1, 4), F(1, 4)]
+    # A `[` at the end of a line leaves the next line's start as a line start (a field line).
+    bars = bar_lengths(HEAD + "abcd efga| [\nM:3/4\nabc def|")
+    assert [b.expected for b in bars] == [F(1), F(3, 4)]
+    # `[|` is a section bar line: the bar after it may be short (the next part's pickup).
+    assert [b.fits for b in bar_lengths(HEAD + "A8[|c4|A8|")] == [True, True, True]
+
+
+def test_a_tune_with_no_meter_is_in_simple_time() -> None:
+    # No M: line: 4/4, so (5 is five notes in the time of two.
+    assert durations("(5abcde|", "X:1\nL:1/8\nK:G\n") == [F(2, 8)]
+
+
+def test_a_decoders_scanner_keeps_no_list_of_bars() -> None:
+    s = BarScanner()  # record=False, as the meter-aware decoder makes one per row
+    s.feed_text(HEAD + "abcd efga|" * 3)
+    assert s.bars == [] and s.n_bars == 3
+
+
+def test_a_variant_bracket_reads_its_numbers() -> None:
+    bars = bar_lengths(HEAD + "ab|[1,2 cd|[3-4 ef|")
+    assert [(b.column, b.duration) for b in bars] == [(0, F(1, 4)), (8, F(1, 4)), (16, F(1, 4))]
+    assert scan(HEAD + "ab|[1,2 cd").variant == 1
+
+
+def test_before_the_first_bar_line_the_token_is_empty() -> None:
+    # The decoder asks `token.startswith(":")` at a `[` that opens the body.
+    s = scan(HEAD + "[")
+    assert s.token == "" and not s.token.startswith(":")
+
+
+def test_a_fresh_scanner_reads_a_length_from_nothing() -> None:
+    # The decoder reads a prompt's odd lengths (`A5/3`) with a fresh scanner's length reader.
+    for spec, mult in [("3/2", F(3, 2)), ("//", F(1, 4)), ("/3", F(1, 3)), ("", 1), ("12", 12)]:
+        s = BarScanner()
+        for ch in spec:
+            s._spec_char(ch)
+        assert s.multiplier() == mult, spec
+
+
+def test_a_bar_line_that_opens_the_body_is_at_its_line_start() -> None:
+    assert scan("K:G\n|").token_at_line_start
+
+
+def test_a_stray_colon_and_a_multi_bar_rest_after_a_variant_number() -> None:
+    # A `:` that starts neither `:|` nor `::` is read past: the bar goes on.
+    assert durations("ab:cd|ab: cd|") == [F(1, 2), F(1, 2)]
+    assert [b.duration for b in bar_lengths(HEAD + "ab::cd|")] == [F(1, 4), F(1, 4)]
+    # `[1` reads digits, commas and hyphens only: the X after it is a whole-bar rest.
+    assert durations("ab|[1X|") == [F(1, 4), F(1)]
+
+
+def test_a_field_line_may_open_the_body() -> None:
+    [bar] = bar_lengths(HEAD + "M:3/4\nabc def|")
+    assert (bar.duration, bar.expected) == (F(3, 4), F(3, 4))
+
+
+def test_the_last_bar_ends_at_its_last_character_not_at_trailing_spaces() -> None:
+    [bar] = bar_lengths(HEAD + "abcd efga  ")
+    assert (bar.column, bar.end_column) == (0, 9)
+    [bar] = bar_lengths(HEAD + "ab X")  # a multi-bar rest X is the bar's last character
+    assert bar.end_column == 4
+
+
+def test_a_broken_rhythm_sign_before_the_first_note_and_no_tuplet_due() -> None:
+    assert durations(">ab|") == [F(1, 4)]
+    # The decoder compares tup_left with 0 (a tuplet may open only when none is due).
+    assert scan(HEAD + "(").tup_left == 0
+
+
+def test_at_the_bodys_start_nothing_is_pending() -> None:
+    # What the decoder asks before the first note: no tie or broken-rhythm length to repeat,
+    # no grace group waiting for its note, no last note, no octave marks.
+    s = scan(HEAD)
+    assert (s.tie_pitch, s.broken_spec, s.last_sound) == (None, None, None)
+    assert s.grace_waiting is False and s.marks == 0
+    assert s.repeat_open is False and s.variant == 0  # no repeat open, no ending
+    s = scan(HEAD + "A2")  # (a lone `A` at a line start could still begin a field)
+    assert s.mode == ELEM and s.tie_target is None and s.spec_target is None
+    assert not s.note_staccato and not s.note_fermata

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import mido
 import pytest
+from player_rig import sent, two_notes
 
-from workbench.playback.clock import JumpClock
-from workbench.playback.events import NoteEvent, PlaybackError, tune_from_abc, tune_from_midi
-from workbench.playback.outputs import RecordingOutput
-from workbench.playback.player import Player, State
+from workbench.playback.events import PlaybackError, tune_from_abc, tune_from_midi
+from workbench.playback.player import State
 
 SCALE_ABC = """X:1
 T:Scale
@@ -18,25 +17,6 @@ Q:1/4=120
 K:D
 DEFG|ABcd|]
 """
-
-
-def two_notes():
-    from workbench.playback.events import tune_from_notes
-
-    return tune_from_notes([NoteEvent(0.0, 0.5, 60, 100), NoteEvent(0.5, 1.0, 62, 80)])
-
-
-@pytest.fixture
-def rig():
-    clock = JumpClock()
-    out = RecordingOutput(clock.now)
-    player = Player(out, clock)
-    yield clock, out, player
-    player.close()
-
-
-def sent(out: RecordingOutput) -> list[tuple[float, str]]:
-    return [(round(t, 6), str(m)) for t, m in out.sent]
 
 
 def on(note, t, vel, ch=0):

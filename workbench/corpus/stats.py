@@ -106,9 +106,9 @@ def normalise_key(value: str) -> str:
         return key.split()[0]
     tonic, accidental, mode_word = match.groups()
     mode_word = mode_word.lower()
-    # "m" alone is minor; otherwise only the first three letters count. Words that are no mode
-    # ("clef", "bass", "exp") mean the mode was left out: major.
-    mode = _MODES.get(mode_word if mode_word == "m" else mode_word[:3], "")
+    # Only the first three letters count ("m" alone, being shorter, is minor). Words that are
+    # no mode ("clef", "bass", "exp") mean the mode was left out: major.
+    mode = _MODES.get(mode_word[:3], "")
     return tonic.upper() + accidental + mode
 
 

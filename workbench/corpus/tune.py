@@ -95,9 +95,10 @@ class LoadResult:
 
     def summary(self) -> str:
         """One line such as ``"1,059 tunes (412,345 chars) from 1,059 files, 0 problems"``."""
-        problems = len(self.problems)
+        tunes, problems = len(self.tunes), len(self.problems)
         return (
-            f"{len(self.tunes):,} tunes ({self.chars:,} chars) from {self.sources:,} "
+            f"{tunes:,} tune{'s' if tunes != 1 else ''} ({self.chars:,} chars) "
+            f"from {self.sources:,} "
             f"file{'s' if self.sources != 1 else ''}, {problems:,} "
             f"problem{'s' if problems != 1 else ''}"
         )

@@ -215,9 +215,17 @@ def _mark_written_spans(score: stream.Score, source: SourcedText) -> None:
     part = score.parts[0] if score.parts else score
     elements = [e for e in part.recurse().notesAndRests if not isinstance(e, harmony.Harmony)]
     for (kind, start, end), element in zip(written_notes(source.text), elements, strict=False):
-        if ("rest" if element.isRest else "chord" if element.isChord else "note") != kind:
+        if _written_kind(element) != kind:
             break
         element.editorial.source_span = source.source_span(start, end)
+
+
+def _written_kind(element: note.GeneralNote) -> str:
+    """The kind the text's reading gives the note, chord or rest music21 made of it: music21
+    makes a one-note ``[G2]`` a Chord, which the text counts as a note (as abc2midi plays it)."""
+    if element.isRest:
+        return "rest"
+    return "chord" if element.isChord and len(element.notes) > 1 else "note"
 
 
 def _written_ties(text: str) -> list[tuple[str, tuple[bool, ...]]]:
@@ -275,7 +283,7 @@ def _mark_chord_ties(score: stream.Score, text: str) -> None:
     if len(written) != len(elements):
         return
     for element, (kind, _) in zip(elements, written, strict=True):
-        if ("rest" if element.isRest else "chord" if element.isChord else "note") != kind:
+        if _written_kind(element) != kind:
             return
     tied_in: set[int] = set()
     for element, (_, flags) in zip(elements, written, strict=True):
@@ -704,7 +712,9 @@ def free_names(folder: str | os.PathLike[str], names: Sequence[str]) -> list[str
     taken = {n.lower() for n in names if not (folder / n).exists()}
     out = []
     for name in names:
-        if name.lower() in taken or not (folder / name).exists():
+        # Only the file decides: a name can be in `taken` because an earlier name of the batch
+        # was moved to it (`Kesh.abc` -> `Kesh-2.abc`) while a `kesh-2.abc` exists.
+        if not (folder / name).exists():
             out.append(name)
             continue
         stem, suffix = os.path.splitext(name)

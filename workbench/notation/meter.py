@@ -325,6 +325,7 @@ class BarScanner:
         self.repeat_open = False
         self.variant = 0
         self.token_at_line_start = False  # the bar line being read began its line
+        self.rest_bars = 0  # bars of the current bar's multi-bar rests (Z2 Z3: 5)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -762,7 +763,9 @@ class BarScanner:
             count = self.num if self.has_num else 1
             if self.meter is not None and count > 0:
                 self.used += self.meter * count
-                self.extra_bars += count - 1
+                # Z2 Z3 in one bar lasts five bars (not 1 + 1 + 2).
+                self.rest_bars += count
+                self.extra_bars = self.rest_bars - 1
             length = Fraction(0)
             self.last_in_bar = False
         else:
@@ -875,6 +878,7 @@ class BarScanner:
             self.token = token
             self.mode = TOKEN
             self._classify_token()
+        self.rest_bars = 0
 
     def _end_token(self) -> None:
         """A bar line is complete: follow its repeats and variant endings."""

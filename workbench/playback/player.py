@@ -348,14 +348,14 @@ class Player:
                 if target >= end and (
                     self._next >= len(self._timeline) or self._times[self._next] >= end
                 ):
-                    self._reach_end(end, wall)
+                    self._reach_end(wall)
                     continue
                 while self._next < len(self._timeline) and self._times[self._next] <= target:
                     _, kind, index = self._timeline[self._next]
                     self._next += 1
                     self._dispatch(kind, index)
 
-    def _reach_end(self, end: float, wall: float) -> None:
+    def _reach_end(self, wall: float) -> None:
         if self._loop:
             self._release_sounding()
             start = self._loop[0]
