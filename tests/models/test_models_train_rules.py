@@ -1,0 +1,494 @@
+"""The trainer's rules, each checked against its definition worked out by hand.
+
+The learning-rate schedule (warm-up, cosine, step, plateau, on steps and on the clock), which
+steps an evaluation falls on, when a run stops, how the padding of an epoch is counted and how a
+lane's recurrent state is reset: the expectations are computed here from what the rule says, not
+by calling the trainer's own code, so a changed constant or operator shows. Written while
+raising train.py's mutation score (benchmarks/mutation.py); tiny models, a second or two.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from models.checkpoint import Checkpoint
+from models.config import RunConfig
+from models.data import IGNORE
+from models.distributed import Agreement, World
+from models.errors import CheckpointError
+from models.metrics_log import MetricsLog
+from models.tokenizer import SPECIALS, CharTokenizer, EventTokenizer
+from models.train import (
+    Control,
+    LearningRate,
+    Trainer,
+    _amp_dtype,
+    _check_same_kind,
+    _detach,
+    _reset_lanes,
+    data_fingerprint,
+    make_optimizer,
+    split_texts,
+)
+
+
+@pytest.fixture(scope="module")
+def data(folk_texts: list[str]) -> tuple[list[str], list[str]]:
+    """12 training tunes and 2 short validation tunes."""
+    return folk_texts[:12], sorted(folk_texts[30:60], key=len)[:2]
+
+
+# -- the learning-rate schedule ----------------------------------------------------------------
+
+
+def _cosine(lr: float, floor: float, progress: float) -> float:
+    """Cosine decay from lr to floor * lr as progress goes 0 -> 1 (the textbook formula)."""
+    return lr * (floor + (1 - floor) * (1 + math.cos(math.pi * progress)) / 2)
+
+
+def test_warm_up_rises_linearly_to_the_peak_and_stays(tiny_cfg) -> None:
+    schedule = LearningRate(tiny_cfg(lr=0.01, warmup_steps=4, schedule="constant"), 100)
+    # Step s (0-based) trains at (s + 1) / 4 of the peak until the fourth step reaches it.
+    assert [schedule.at(s, 0.0) for s in range(6)] == pytest.approx(
+        [0.0025, 0.005, 0.0075, 0.01, 0.01, 0.01]
+    )
+    no_warm_up = LearningRate(tiny_cfg(lr=0.01, warmup_steps=0, schedule="constant"), 100)
+    assert [no_warm_up.at(s, 0.0) for s in (0, 1, 50)] == pytest.approx([0.01] * 3)
+
+
+def test_cosine_falls_from_the_peak_to_its_floor_over_the_planned_steps(tiny_cfg) -> None:
+    cfg = tiny_cfg(lr=0.02, warmup_steps=0, schedule="cosine", min_lr_ratio=0.1)
+    schedule = LearningRate(cfg, 200)
+    expected = {0: 0.02, 50: 0.02 * (0.1 + 0.9 * (1 + math.sqrt(0.5)) / 2), 100: 0.011}
+    expected |= {150: 0.02 * (0.1 + 0.9 * (1 - math.sqrt(0.5)) / 2), 200: 0.002, 300: 0.002}
+    for step, lr in expected.items():
+        assert schedule.at(step, 0.0) == pytest.approx(lr, rel=1e-9), step
+
+
+def test_cosine_follows_the_clock_when_the_budget_runs_out_first(tiny_cfg) -> None:
+    cfg = tiny_cfg(lr=0.01, warmup_steps=0, schedule="cosine", min_lr_ratio=0.0, time_budget=60.0)
+    schedule = LearningRate(cfg, 100)
+    # 10 of 100 steps but 30 of 60 seconds: half way, the clock says.
+    assert schedule.at(10, 30.0) == pytest.approx(_cosine(0.01, 0.0, 0.5))
+    # 60 of 100 steps and 6 of 60 seconds: the steps say.
+    assert schedule.at(60, 6.0) == pytest.approx(_cosine(0.01, 0.0, 0.6))
+    assert schedule.at(10, 90.0) == pytest.approx(0.0, abs=1e-15)
+    # No epoch limit (0 steps planned): the clock alone says, from the peak at its start.
+    budget_only = LearningRate(cfg, 0)
+    assert budget_only.at(0, 0.0) == pytest.approx(0.01)
+    assert budget_only.at(500, 15.0) == pytest.approx(_cosine(0.01, 0.0, 0.25))
+    # A budget under a second is a budget too.
+    short = LearningRate(tiny_cfg(lr=0.01, warmup_steps=0, min_lr_ratio=0.0, time_budget=0.5), 100)
+    assert short.at(0, 0.25) == pytest.approx(_cosine(0.01, 0.0, 0.5))
+    # Without a budget the clock is ignored.
+    no_budget = LearningRate(tiny_cfg(lr=0.01, warmup_steps=0, min_lr_ratio=0.0), 100)
+    assert no_budget.at(25, 1e6) == pytest.approx(_cosine(0.01, 0.0, 0.25))
+
+
+def test_step_decay_halves_the_rate_every_tenth_of_the_run(tiny_cfg) -> None:
+    cfg = tiny_cfg(lr=0.08, warmup_steps=0, schedule="step", lr_decay=0.5)
+    schedule = LearningRate(cfg, 200)
+    # Decays done = whole tenths of the 200 planned steps (20 steps each).
+    for step, decays in {
+        0: 0,
+        19: 0,
+        20: 1,
+        39: 1,
+        41: 2,
+        100: 5,
+        199: 9,
+        200: 10,
+        400: 10,
+    }.items():
+        assert schedule.at(step, 0.0) == pytest.approx(0.08 * 0.5**decays, rel=1e-12), step
+    # On a budget the clock counts too: 30 of 200 steps, but 75 of 100 seconds.
+    timed = LearningRate(tiny_cfg(lr=0.08, warmup_steps=0, schedule="step", time_budget=100.0), 200)
+    assert timed.at(30, 75.0) == pytest.approx(0.08 * 0.5**7, rel=1e-12)
+
+
+def test_plateau_decays_only_after_an_evaluation_that_did_not_improve(tiny_cfg) -> None:
+    cfg = tiny_cfg(lr=0.01, warmup_steps=0, schedule="plateau", lr_decay=0.5)
+    schedule = LearningRate(cfg, 100)
+    rates = [schedule.at(0, 0.0)]
+    for improved in (True, False, False, True, False):
+        schedule.on_eval(improved)
+        rates.append(schedule.at(50, 0.0))
+    assert rates == pytest.approx([0.01, 0.01, 0.005, 0.0025, 0.0025, 0.00125])
+    # Other schedules ignore the evaluations.
+    cosine = LearningRate(tiny_cfg(lr=0.01, warmup_steps=0, min_lr_ratio=0.0), 100)
+    cosine.on_eval(False)
+    assert cosine.at(0, 0.0) == pytest.approx(0.01)
+
+
+def test_each_step_trains_at_the_scheduled_rate_and_counts_its_padding(tiny_cfg, data) -> None:
+    """Through the trainer: the rate of step s is warm-up x cosine of s / steps planned, and the
+    epoch's padding share and smallest real share are those of its batches."""
+    cfg = tiny_cfg(lr=0.01, warmup_steps=3, schedule="cosine", min_lr_ratio=0.1, dropout=0.0)
+    trainer = Trainer(cfg, data[0][:6], data[1])
+    real = positions = 0
+    min_share = 1.0
+    for batch in trainer.batches.epoch(0):
+        n, total = int((batch.targets != IGNORE).sum()), batch.targets.numel()
+        real, positions, min_share = real + n, positions + total, min(min_share, n / total)
+    events = list(trainer.run())
+    start = events[0]
+    planned = start["total_steps"]
+    assert planned == start["steps_per_epoch"] > 10
+    rates = [e["lr"] for e in events if e["event"] == "step"]
+    assert len(rates) == planned
+    for done, lr in enumerate(rates, 1):
+        step = done - 1  # the rate set before the step was taken
+        warm = min(1.0, done / 3)
+        assert lr == pytest.approx(warm * _cosine(0.01, 0.1, step / planned), rel=1e-9), done
+    (epoch,) = [e for e in events if e["event"] == "epoch"]
+    assert epoch["padding"] == pytest.approx(1 - real / positions)
+    assert epoch["min_real_share"] == pytest.approx(min_share)
+    assert 0 < min_share < 1  # the check above would pass on a collection without padding
+
+
+def test_positions_are_counted_per_step_and_summed_over_the_epoch(tiny_cfg, data) -> None:
+    trainer = Trainer(tiny_cfg(), *data)
+    trainer._count_positions(3, 8)
+    trainer._count_positions(8, 8)
+    trainer._count_positions(1, 1)
+    assert (trainer.epoch_real, trainer.epoch_positions) == (12, 17)
+    assert trainer.epoch_min_real == pytest.approx(3 / 8)
+    one = Trainer(tiny_cfg(), *data)
+    one._count_positions(1, 1)  # a batch of one lane of one position, all real
+    assert one.epoch_min_real == 1.0
+
+
+# -- when evaluations fall -----------------------------------------------------------------------
+
+
+def _eval_steps(trainer: Trainer, last: int) -> list[int]:
+    """The steps 1..last at which the trainer (clock stopped at 0) would evaluate."""
+    due = []
+    for step in range(1, last + 1):
+        trainer.step = step
+        if trainer._eval_due(False):
+            due.append(step)
+    return due
+
+
+def test_evaluations_fall_every_eval_every_steps(tiny_cfg, data) -> None:
+    assert _eval_steps(Trainer(tiny_cfg(eval_every=7), *data), 30) == [7, 14, 21, 28]
+    evals = []
+    for event in Trainer(tiny_cfg(eval_every=7, epochs=50), *data, log_every=50).run():
+        if event["event"] == "eval":
+            evals.append(event["step"])
+            if len(evals) == 3:
+                break
+    assert evals == [7, 14, 21]
+
+
+@pytest.mark.parametrize(
+    ("steps_per_epoch", "every"),
+    [(15, 10), (21, 10), (23, 11), (41, 20), (600, 300), (1001, 500), (2000, 500)],
+)
+def test_automatic_evaluations_fall_twice_an_epoch_10_to_500_steps_apart(
+    tiny_cfg, data, steps_per_epoch: int, every: int
+) -> None:
+    trainer = Trainer(tiny_cfg(eval_every=0), *data)
+    trainer.steps_per_epoch = steps_per_epoch
+    assert _eval_steps(trainer, 3 * every + 1) == [every, 2 * every, 3 * every]
+
+
+def test_evaluations_in_epochs_fall_at_the_ends_of_every_nth_epoch(tiny_cfg, data) -> None:
+    trainer = Trainer(tiny_cfg(eval_unit="epochs", eval_every=2), *data)
+    due = {}
+    for epoch in range(1, 7):
+        trainer.epoch = epoch  # epochs complete, as the loop has it when an epoch ends
+        due[epoch] = (trainer._eval_due(True), trainer._eval_due(False))
+    assert due == {e: (e % 2 == 0, False) for e in range(1, 7)}
+    every_epoch = Trainer(tiny_cfg(eval_unit="epochs", eval_every=0), *data)
+    for epoch in (1, 2, 3):
+        every_epoch.epoch = epoch
+        assert every_epoch._eval_due(True)
+
+
+@pytest.mark.parametrize("budget", [100.0, 0.625])
+def test_evaluations_on_a_budget_fall_every_fortieth_of_it(tiny_cfg, data, budget) -> None:
+    """With a time budget and no eval_every: once 10 steps are done, whenever a fortieth of the
+    budget has passed since the last evaluation (both budgets give gaps exact in binary)."""
+    trainer = Trainer(tiny_cfg(eval_every=0, time_budget=budget, epochs=0), *data)
+    gap = budget / 40
+    due = []
+    # (step, elapsed): not before step 10, then at the first step a full gap after the last.
+    for step, elapsed in [(5, 0.0), (9, 3 * gap), (10, 3 * gap), (11, 3.9 * gap), (12, 4 * gap)]:
+        trainer.step, trainer.elapsed = step, elapsed
+        if trainer._eval_due(False):
+            due.append(step)
+    trainer.step, trainer.elapsed = 13, 4.5 * gap
+    assert not trainer._eval_due(False)
+    assert due == [10, 12]
+    assert trainer.next_eval_time == 5 * gap
+
+
+# -- when a run stops ----------------------------------------------------------------------------
+
+
+def test_the_run_stops_on_request_or_once_the_budget_is_spent(tiny_cfg, data) -> None:
+    asked = []
+    trainer = Trainer(tiny_cfg(time_budget=30.0), *data)
+    trainer.control.stop = lambda: bool(asked)
+    trainer.elapsed = 29.9
+    assert trainer._stop_reason() is None
+    trainer.elapsed = 30.0
+    assert trainer._stop_reason() == "time"
+    asked.append(True)
+    assert trainer._stop_reason() == "stopped"
+    short = Trainer(tiny_cfg(time_budget=0.5), *data)
+    short.elapsed = 0.6
+    assert short._stop_reason() == "time"
+    unlimited = Trainer(tiny_cfg(time_budget=0.0), *data)
+    unlimited.elapsed = 1e6
+    assert unlimited._stop_reason() is None
+
+
+def test_under_torchrun_the_stop_every_rank_agreed_on_decides(tiny_cfg, data) -> None:
+    """A request that reached this rank alone waits for the step at which all ranks agree on
+    it (models/distributed.py): the agreement decides, not the rank's own control."""
+    asked = []
+    trainer = Trainer(tiny_cfg(), *data, control=Control(stop=lambda: bool(asked)))
+    trainer.world = World(size=2)  # what a rank of two sees; nothing here talks to the other
+    asked.append(True)
+    assert trainer._stop_reason() is None
+    trainer.agreed = Agreement(stop=True)
+    assert trainer._stop_reason() == "stopped"
+
+
+# -- the recurrent state between steps -------------------------------------------------------
+
+
+def _lstm_state(lanes: int = 4) -> tuple[torch.Tensor, torch.Tensor]:
+    torch.manual_seed(0)
+    h = torch.randn(2, lanes, 3, requires_grad=True)
+    c = torch.randn(2, lanes, 3, requires_grad=True)
+    # Results of a computation, as a step's state is: they carry its graph.
+    return h * 1.0, c * 1.0
+
+
+def test_reset_lanes_zeroes_the_lanes_that_start_a_tune_and_keeps_the_rest() -> None:
+    h, c = _lstm_state()
+    reset = torch.tensor([True, False, False, True])
+    out = _reset_lanes((h, c), reset)
+    assert isinstance(out, tuple) and len(out) == 2
+    for before, after in zip((h, c), out, strict=True):
+        assert torch.count_nonzero(after[:, [0, 3]]) == 0
+        assert torch.equal(after[:, [1, 2]], before[:, [1, 2]].detach())
+        assert after.grad_fn is None  # cut from the last step's graph
+    gru = _reset_lanes(h, reset)  # a GRU's state: one tensor
+    assert isinstance(gru, torch.Tensor)
+    assert torch.count_nonzero(gru[:, [0, 3]]) == 0
+    assert torch.equal(gru[:, [1, 2]], h[:, [1, 2]].detach())
+    assert gru.grad_fn is None
+
+
+def test_reset_lanes_builds_its_mask_on_the_state_s_device() -> None:
+    """A state on the GPU is masked there: the mask follows the state, not the batch (the
+    `meta` device stands in for one here: it holds shapes, and refuses a CPU operand)."""
+    state = torch.ones(2, 4, 3, device="meta")
+    out = _reset_lanes((state, state), torch.tensor([True, False, False, True]))
+    assert [s.device.type for s in out] == ["meta", "meta"]
+    assert _reset_lanes(state, torch.tensor([False, True, False, False])).device.type == "meta"
+
+
+def test_reset_lanes_with_all_or_no_lanes_starting() -> None:
+    h, c = _lstm_state()
+    assert _reset_lanes((h, c), torch.ones(4, dtype=torch.bool)) is None
+    assert _reset_lanes(None, torch.zeros(4, dtype=torch.bool)) is None
+    assert _reset_lanes(None, torch.tensor([True, False, False, False])) is None
+    kept = _reset_lanes((h, c), torch.zeros(4, dtype=torch.bool))
+    assert all(
+        torch.equal(a, b.detach()) and a.grad_fn is None for a, b in zip(kept, (h, c), strict=True)
+    )
+    kept_gru = _reset_lanes(h, torch.zeros(4, dtype=torch.bool))
+    assert torch.equal(kept_gru, h.detach()) and kept_gru.grad_fn is None
+
+
+def test_detach_keeps_the_values_and_drops_the_graph() -> None:
+    h, c = _lstm_state()
+    assert _detach(None) is None
+    pair = _detach((h, c))
+    assert isinstance(pair, tuple)
+    assert all(torch.equal(a, b) and a.grad_fn is None for a, b in zip(pair, (h, c), strict=True))
+    one = _detach(h)
+    assert torch.equal(one, h) and one.grad_fn is None
+
+
+# -- the "step" event of the steps since the last one ------------------------------------------
+
+
+def _flush(trainer: Trainer, monkeypatch, read_seconds: float) -> tuple[list[dict], bool]:
+    """Trainer._flush's events and result, with reading the sums back taking `read_seconds`
+    on a stand-in clock (the only clock it reads)."""
+    ticks = iter([1000.0, 1000.0 + read_seconds])
+    gen = trainer._flush(MetricsLog(None))
+    events = []
+    with monkeypatch.context() as patch:
+        patch.setattr(time, "perf_counter", lambda: next(ticks))
+        try:
+            while True:
+                events.append(next(gen))
+        except StopIteration as done:
+            return events, done.value
+
+
+def _add_steps(trainer: Trainer, steps: int, chars: int, seconds: float, loss: float, hits: int):
+    """What the loop adds for `steps` steps: sums on the device, counts and time on the host."""
+    trainer._pending += steps
+    trainer._pending_chars += chars
+    trainer._my_chars += chars
+    trainer._my_seconds += seconds
+    trainer._loss_sum += loss
+    trainer._hits += hits
+
+
+def test_a_step_event_reports_the_means_of_its_steps_and_starts_afresh(
+    tiny_cfg, data, monkeypatch
+) -> None:
+    trainer = Trainer(tiny_cfg(), *data)
+    assert _flush(trainer, monkeypatch, 0.0) == ([], True)  # nothing pending: no event
+    _add_steps(trainer, steps=2, chars=10, seconds=0.25, loss=5.0, hits=4)
+    trainer.step, trainer.elapsed, trainer._pending_lr, trainer._pending_epoch = 7, 3.0, 0.003, 0.5
+    events, finite = _flush(trainer, monkeypatch, read_seconds=0.25)
+    assert finite
+    # 5 nats over 10 real targets; 4 of 10 right; 10 targets in 0.25 s of steps + 0.25 s read.
+    assert events == [
+        {
+            "event": "step",
+            "step": 7,
+            "epoch": 0.5,
+            "loss": 0.5,
+            "accuracy": 0.4,
+            "lr": 0.003,
+            "chars_per_sec": 20.0,
+            "elapsed": 3.0,
+        }
+    ]
+    # The next event counts only its own step: sums, counts and time start from zero.
+    _add_steps(trainer, steps=1, chars=1, seconds=0.5, loss=0.75, hits=1)
+    trainer.step = 8
+    (event,), finite = _flush(trainer, monkeypatch, read_seconds=0.5)
+    assert finite
+    assert (event["loss"], event["accuracy"], event["chars_per_sec"]) == (0.75, 1.0, 1.0)
+
+
+@pytest.mark.parametrize(("steps", "where"), [(1, "step 9"), (3, "steps 7-9")])
+def test_a_loss_gone_infinite_is_reported_with_the_steps_it_covers(
+    tiny_cfg, data, monkeypatch, steps: int, where: str
+) -> None:
+    trainer = Trainer(tiny_cfg(), *data)
+    _add_steps(trainer, steps=steps, chars=12, seconds=0.1, loss=math.inf, hits=0)
+    trainer.step = 9
+    (event,), finite = _flush(trainer, monkeypatch, 0.0)
+    assert not finite and event["loss"] == math.inf
+    assert trainer.diverged == f"the training loss became inf at {where}"
+
+
+# -- data, devices and checkpoints ---------------------------------------------------------------
+
+
+def test_split_texts_shares_the_items_out_whole_in_their_order() -> None:
+    texts = [f"X:{i}\nK:C\nCDE|\n" for i in range(20)]
+    train_texts, val_texts = split_texts(texts, 0.25, seed=3)
+    assert len(val_texts) == 5  # a quarter of 20
+    assert sorted(train_texts + val_texts) == sorted(texts)
+    # Each side keeps the collection's order.
+    assert train_texts == [t for t in texts if t in train_texts]
+    assert val_texts == [t for t in texts if t in val_texts]
+    assert split_texts(texts, 0.25, seed=3) == (train_texts, val_texts)
+    assert split_texts(texts, 0.25, seed=4) != (train_texts, val_texts)
+
+
+def test_the_data_fingerprint_is_the_sha256_of_the_nul_ended_tunes() -> None:
+    """The first 16 hex digits of SHA-256 over each tune's UTF-8 bytes and a NUL: a stable
+    definition, since last.pt files written by earlier versions hold it."""
+    tunes = ["X:1\nK:G\nGAB|\n", "X:2\nT:Émile\nK:D\n", "lone \ud800 surrogate"]
+    data = b"".join(t.encode("utf-8", "surrogatepass") + b"\0" for t in tunes)
+    assert data_fingerprint(tunes) == hashlib.sha256(data).hexdigest()[:16]
+    assert data_fingerprint(["ab", "c"]) != data_fingerprint(["a", "bc"])
+    assert data_fingerprint([]) == hashlib.sha256(b"").hexdigest()[:16]
+
+
+def test_mixed_precision_is_float16_on_cuda_unless_off_or_bf16(monkeypatch) -> None:
+    cuda, cpu = torch.device("cuda"), torch.device("cpu")  # no GPU is needed to name one
+    for amp in ("auto", "on", "fp16", "off", "bf16"):
+        assert _amp_dtype(cpu, amp) is None, amp
+    for supported in (True, False):
+        monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda s=supported: s)
+        assert {a: _amp_dtype(cuda, a) for a in ("auto", "on", "fp16", "off", "bf16")} == {
+            "auto": torch.float16,
+            "on": torch.float16,
+            "fp16": torch.float16,
+            "off": None,
+            "bf16": torch.bfloat16 if supported else None,
+        }
+
+
+def _checkpoint(tokenizer, path=None) -> Checkpoint:
+    return Checkpoint(config=RunConfig(), tokenizer=tokenizer, state_dict={}, path=path)
+
+
+def test_a_model_continues_only_on_data_tokenized_its_way() -> None:
+    chars = CharTokenizer.fit(["X:1\nK:C\nCDE|\n"])
+    events = EventTokenizer([*SPECIALS, "note_60", "wait_4"], settings={"resolution": 4})
+    _check_same_kind(_checkpoint(chars), None)  # characters on characters
+    _check_same_kind(_checkpoint(chars), CharTokenizer.fit(["K:D\n"]))  # named explicitly
+    _check_same_kind(
+        _checkpoint(events), EventTokenizer([*SPECIALS, "x"], settings={"resolution": 4})
+    )
+    with pytest.raises(
+        CheckpointError, match=r"^checkpoint: is a model of chars, but the data is events$"
+    ):
+        _check_same_kind(_checkpoint(chars), events)
+    with pytest.raises(
+        CheckpointError, match=r"^runs/a/last\.pt: is a model of events, but the data is chars$"
+    ):
+        _check_same_kind(_checkpoint(events, Path("runs/a/last.pt")), None)
+    other = EventTokenizer([*SPECIALS, "note_60"], settings={"resolution": 8})
+    with pytest.raises(
+        CheckpointError,
+        match=r"^checkpoint: its events were encoded with other settings than this data's; read",
+    ):
+        _check_same_kind(_checkpoint(events), other)
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "settings", "expected"),
+    [
+        ("sgd", torch.optim.SGD, {"momentum": 0.8}, {"momentum": 0.8, "nesterov": True}),
+        # Nesterov needs momentum: without it the option is dropped, not an error.
+        ("sgd", torch.optim.SGD, {"momentum": 0.0}, {"momentum": 0.0, "nesterov": False}),
+        ("sgd", torch.optim.SGD, {"nesterov": False}, {"momentum": 0.9, "nesterov": False}),
+        ("adam", torch.optim.Adam, {}, {}),
+        ("adamw", torch.optim.AdamW, {}, {}),
+        # AdamW without weight decay is Adam: it keeps a small one.
+        ("adamw", torch.optim.AdamW, {"weight_decay": 0.0}, {"weight_decay": 0.01}),
+        ("rmsprop", torch.optim.RMSprop, {}, {"momentum": 0.0}),
+        ("adagrad", torch.optim.Adagrad, {}, {}),
+    ],
+)
+def test_the_optimizer_is_the_one_configured_with_its_settings(
+    tiny_cfg, name, kind, settings, expected
+) -> None:
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Linear(4, 2))
+    cfg = tiny_cfg(**{"optimizer": name, "lr": 0.123, "weight_decay": 0.07, **settings})
+    optimizer = make_optimizer(model, cfg)
+    assert type(optimizer) is kind
+    (group,) = optimizer.param_groups
+    assert group["params"] == list(model.parameters())
+    assert {k: group[k] for k in ("lr", "weight_decay", *expected)} == {
+        "lr": 0.123,
+        "weight_decay": 0.07,
+        **expected,
+    }
+    # The CPU keeps torch's default kernels (fused ones are for CUDA).
+    assert not group.get("fused")
