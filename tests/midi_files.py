@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import mido
@@ -58,3 +59,17 @@ def write_mido_file(path: Path, notes=MIDO_NOTES, tracks: int = 2) -> Path:
         mf.tracks.append(track)
     mf.save(path)
     return path
+
+
+def tempi_of(path_or_bytes: Path | bytes) -> list[float]:
+    """The tempi a MIDI file (a path, or its bytes) sets, in beats per minute, read with mido."""
+    if isinstance(path_or_bytes, bytes):
+        mf = mido.MidiFile(file=io.BytesIO(path_or_bytes))
+    else:
+        mf = mido.MidiFile(str(path_or_bytes))
+    return [
+        round(mido.tempo2bpm(msg.tempo), 3)
+        for track in mf.tracks
+        for msg in track
+        if msg.type == "set_tempo"
+    ]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import mido
 import pytest
+from midi_files import tempi_of
 from tiny import TINY_CLI_ARGS as TINY
 
 from models.checkpoint import load_checkpoint
@@ -58,22 +59,6 @@ def write_at_tempi(path: Path, tempi: list[tuple[float, float]], transpose: int 
     mf.tracks.append(track)
     mf.save(str(path))
     return path
-
-
-def tempi_of(path_or_bytes: Path | bytes) -> list[float]:
-    """The tempi a MIDI file sets, in beats per minute, read with mido."""
-    if isinstance(path_or_bytes, bytes):
-        import io
-
-        mf = mido.MidiFile(file=io.BytesIO(path_or_bytes))
-    else:
-        mf = mido.MidiFile(str(path_or_bytes))
-    return [
-        round(mido.tempo2bpm(msg.tempo), 3)
-        for track in mf.tracks
-        for msg in track
-        if msg.type == "set_tempo"
-    ]
 
 
 @pytest.fixture(scope="module")

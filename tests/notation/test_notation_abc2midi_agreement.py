@@ -23,9 +23,9 @@ from __future__ import annotations
 import functools
 
 import pytest
+from abc2midi_marks import needs_abc2midi
 
 from workbench.corpus import load
-from workbench.notation import abc2midi
 from workbench.notation.convert import abc_to_midi_bytes, abc_to_score, score_to_midi_bytes
 from workbench.notation.midi_compare import (
     DURATION_TOLERANCE,
@@ -36,10 +36,6 @@ from workbench.notation.midi_compare import (
     note_name,
     pairing_faults,
     played_notes,
-)
-
-needs_abc2midi = pytest.mark.skipif(
-    abc2midi.abc2midi_path() is None, reason="abc2midi is not installed (apt install abcmidi)"
 )
 
 HEADER = "X:1\nT:t\nM:4/4\nL:1/8\nK:C\n"  # one unit note is half a quarter

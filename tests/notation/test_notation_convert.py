@@ -8,10 +8,10 @@ from pathlib import Path
 
 import mido
 import pytest
+from abc2midi_marks import needs_abc2midi
 from music21 import converter, midi, stream
 
 from workbench.corpus import load
-from workbench.notation.abc2midi import abc2midi_path
 from workbench.notation.convert import (
     ConversionError,
     ExportProblem,
@@ -261,7 +261,7 @@ def test_grace_notes_end_and_take_their_time_from_the_next_note():
     assert all(length > 0 for _, length, _ in notes)
 
 
-@pytest.mark.skipif(abc2midi_path() is None, reason="needs abc2midi")
+@needs_abc2midi
 @pytest.mark.parametrize(
     "body",
     [

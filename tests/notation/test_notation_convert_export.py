@@ -10,9 +10,9 @@ from pathlib import Path
 
 import mido
 import pytest
+from abc2midi_marks import needs_abc2midi
 
 from workbench.corpus import load
-from workbench.notation.abc2midi import abc2midi_path
 from workbench.notation.convert import (
     ConversionError,
     ExportProblem,
@@ -206,7 +206,7 @@ def test_musicxml_ties_only_what_the_text_ties():
     assert re.findall(r'<tie type="(\w+)"', xml) == ["start", "stop"]
 
 
-@pytest.mark.skipif(abc2midi_path() is None, reason="needs abc2midi")
+@needs_abc2midi
 @pytest.mark.parametrize("abc", [ONE_NOTE_CHORD, UNTIED])
 def test_chords_with_one_note_or_untied_notes_play_as_abc2midi_plays_them(abc):
     comparison = compare(abc_to_midi_bytes(abc), abc2midi_bytes(abc))

@@ -10,8 +10,8 @@ skip without it; the play-order and text-tracing tests below them do not need it
 from __future__ import annotations
 
 import pytest
+from abc2midi_marks import needs_abc2midi
 
-from workbench.notation import abc2midi
 from workbench.notation.convert import abc_to_midi_bytes, abc_to_score, music21_source
 from workbench.notation.midi_compare import (
     abc2midi_bytes,
@@ -22,10 +22,6 @@ from workbench.notation.midi_compare import (
 )
 from workbench.notation.music21_text import music21_text
 from workbench.notation.play_order import part_order, play_order
-
-needs_abc2midi = pytest.mark.skipif(
-    abc2midi.abc2midi_path() is None, reason="abc2midi is not installed (apt install abcmidi)"
-)
 
 HEADER = "X:1\nT:t\nM:4/4\nL:1/8\nK:G\n"
 

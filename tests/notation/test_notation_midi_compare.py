@@ -7,9 +7,9 @@ import io
 
 import mido
 import pytest
+from abc2midi_marks import needs_abc2midi
 
 from workbench.corpus import load
-from workbench.notation import abc2midi
 from workbench.notation.midi_compare import (
     PairingFaults,
     PlayedNote,
@@ -19,10 +19,6 @@ from workbench.notation.midi_compare import (
     note_name,
     pairing_faults,
     played_notes,
-)
-
-needs_abc2midi = pytest.mark.skipif(
-    abc2midi.abc2midi_path() is None, reason="abc2midi is not installed (apt install abcmidi)"
 )
 
 

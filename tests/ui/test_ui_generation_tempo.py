@@ -9,12 +9,11 @@ file is written with mido at 90 bpm. Tempi are read back from the pieces' MIDI b
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
-import mido
 import pytest
 from event_pieces import write_event_checkpoint, write_piece
+from midi_files import tempi_of
 from PySide6.QtCore import QSettings
 
 from workbench.generation import GeneratedPiece, piece_musicxml_bytes
@@ -28,17 +27,6 @@ TIMEOUT_MS = 20_000
 CHECKPOINT_BPM = 150.0
 PROMPT_BPM = 90.0  # write_piece's tempo
 PIECE_BPM = 63.0
-
-
-def tempi_of(data: bytes) -> list[float]:
-    """The tempi a MIDI file sets, in beats per minute, read with mido."""
-    mf = mido.MidiFile(file=io.BytesIO(data))
-    return [
-        round(mido.tempo2bpm(msg.tempo), 3)
-        for track in mf.tracks
-        for msg in track
-        if msg.type == "set_tempo"
-    ]
 
 
 @pytest.fixture(scope="module")
