@@ -55,13 +55,15 @@ def _finite_or_none(value: Any) -> Any:
 def read_metrics(path: str | Path) -> list[Event]:
     """Events of a run's metrics.jsonl. A line that is no event is skipped: a torn last line
     (crash mid-write), garbage, bytes that are not UTF-8, JSON that is not an object."""
-    events = []
     with open_regular(path) as fh:
-        for line in fh:
-            try:
-                event = json.loads(line.decode("utf-8"))
-            except (ValueError, RecursionError):  # RecursionError: absurdly nested garbage
-                continue
-            if isinstance(event, dict):
-                events.append(event)
-    return events
+        return [event for line in fh if (event := parse_event_line(line)) is not None]
+
+
+def parse_event_line(line: bytes) -> Event | None:
+    """One metrics.jsonl line as an event, or None for what is no event (torn, garbage, not
+    UTF-8, JSON that is not an object)."""
+    try:
+        event = json.loads(line.decode("utf-8"))
+    except (ValueError, RecursionError):  # RecursionError: absurdly nested garbage
+        return None
+    return event if isinstance(event, dict) else None

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import platformdirs
 
-from models.metrics_log import read_metrics
+from models.metrics_log import parse_event_line, read_metrics
 from models.regular_files import open_regular, read_text_regular
 from models.run_marker import run_liveness
 
@@ -130,12 +130,12 @@ class MetricsTail:
             self.head = data[:_HEAD_BYTES]
         end = data.rfind(b"\n") + 1
         for line in data[:end].split(b"\n"):  # as read_metrics splits, not splitlines()
-            if (event := _parse_line(line)) is not None:
+            if (event := parse_event_line(line)) is not None:
                 self.summary.add(event)
         self.offset += end
         # A last line without its newline yet (being written, or a file that ends without
         # one) counts as read_metrics counts it, without being taken as read.
-        if (event := _parse_line(data[end:])) is not None:
+        if (event := parse_event_line(data[end:])) is not None:
             summary = replace(self.summary)
             summary.add(event)
             return summary
@@ -146,17 +146,6 @@ class MetricsTail:
             return True
         fh.seek(0)
         return fh.read(len(self.head)) == self.head
-
-
-def _parse_line(line: bytes) -> dict[str, Any] | None:
-    """A metrics line as read_metrics reads it (None for what is no event)."""
-    if not line.strip():
-        return None
-    try:
-        event = json.loads(line.decode("utf-8"))
-    except (ValueError, RecursionError):
-        return None
-    return event if isinstance(event, dict) else None
 
 
 def read_run(path: str | Path, tail: MetricsTail | None = None) -> RunInfo | None:
