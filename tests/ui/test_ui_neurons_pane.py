@@ -276,3 +276,68 @@ def test_a_new_text_replaces_a_capture_still_running(qtbot, pane, tune):
     assert pane.acts.text == tune[:50]
     qtbot.waitUntil(lambda: not pane.worker.is_running())
     assert not pane.cancel_button.isEnabled()
+
+
+def _second_checkpoint(directory: Path, tune: str, hidden: int) -> Path:
+    tokenizer = CharTokenizer.fit([tune])
+    cfg = RunConfig(model=ModelConfig(arch="lstm", hidden=hidden, layers=1, embedding=8, dropout=0))
+    path = directory / "other.pt"
+    model = CharRNN(cfg.model, len(tokenizer))
+    save_checkpoint(
+        path, Checkpoint(config=cfg, tokenizer=tokenizer, state_dict=model.state_dict())
+    )
+    return path
+
+
+def test_model_button_reads_the_checkpoint_off_the_gui_thread(
+    qtbot, shown, checkpoint, tmp_path, tune, monkeypatch
+):
+    import threading
+
+    import models.checkpoint
+
+    other = _second_checkpoint(tmp_path, tune, hidden=HIDDEN * 2)
+    readers: list[str] = []
+    real_load = models.checkpoint.load_checkpoint
+
+    def spy(path, *args, **kwargs):  # the real reader, noting the thread it runs on
+        readers.append(threading.current_thread().name)
+        return real_load(path, *args, **kwargs)
+
+    monkeypatch.setattr(models.checkpoint, "load_checkpoint", spy)
+    with qtbot.waitSignal(shown.checkpoint_checked, timeout=TIMEOUT_MS) as taken:
+        shown.use_checkpoint(other)
+        # Nothing has changed yet: the file is read on a worker, not here.
+        assert shown.model_label.text() == f"Model: {checkpoint.name}"
+        assert "Reading other.pt" in shown.status_label.text()
+    assert taken.args == [True]
+    assert readers and threading.main_thread().name not in readers
+    assert shown.model_label.text() == "Model: other.pt"
+    # The text on display is run again through the new model: twice the neurons.
+    with qtbot.waitSignal(shown.captured, timeout=TIMEOUT_MS):
+        pass
+    assert shown.matrix.shape[1] == HIDDEN * 2
+
+
+def test_a_file_that_is_no_checkpoint_is_refused_and_the_model_kept(
+    qtbot, pane, checkpoint, tmp_path, tune
+):
+    broken = tmp_path / "notes.pt"
+    broken.write_bytes(b"\x00garbage" * 1000)
+    with qtbot.waitSignal(pane.checkpoint_checked, timeout=TIMEOUT_MS) as taken:
+        pane.use_checkpoint(broken)
+    assert taken.args == [False]
+    assert "notes.pt" in pane.status_label.text()
+    assert f"still using {checkpoint.name}" in pane.status_label.text()
+    assert pane.model_label.text() == f"Model: {checkpoint.name}"
+    assert pane.checkpoint_override is None
+    # The user's last choice wins: a bad file picked and at once replaced by a good one is
+    # neither reported nor used.
+    other = _second_checkpoint(tmp_path, tune, hidden=HIDDEN)
+    answers: list[bool] = []
+    pane.checkpoint_checked.connect(answers.append)
+    pane.use_checkpoint(broken)
+    pane.use_checkpoint(other)
+    qtbot.waitUntil(lambda: answers == [True] and not pane.checker.is_running(), timeout=TIMEOUT_MS)
+    assert pane.checkpoint_override == other
+    assert pane.model_label.text() == "Model: other.pt"

@@ -61,6 +61,7 @@ from workbench.ui.widgets.heatmap_view import HeatmapView
 from workbench.ui.widgets.neuron_text_view import NeuronTextView
 from workbench.ui.widgets.scrolling import AdaptiveSplitter
 from workbench.ui.workers.activation_worker import ActivationWorker
+from workbench.ui.workers.checkpoint_check import CheckpointCheck
 
 TOP_N = 10
 SORTS = [
@@ -93,6 +94,7 @@ class NeuronsPane(QWidget):
 
     status_reported = Signal(str)
     captured = Signal()  # a capture finished and is on display
+    checkpoint_checked = Signal(bool)  # a checkpoint chosen with Model… was taken (or refused)
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -118,6 +120,10 @@ class NeuronsPane(QWidget):
         self.worker.failed.connect(self._on_worker_failed)
         self.worker.cancelled.connect(self._on_worker_cancelled)
         self.worker.finished.connect(self._on_worker_finished)
+        # A checkpoint picked with Model… is read off the GUI thread before it is used.
+        self.checker = CheckpointCheck(self)
+        self.checker.accepted.connect(self._on_checkpoint_accepted)
+        self.checker.refused.connect(self._on_checkpoint_refused)
 
         self._build()
         connections = [
@@ -365,6 +371,7 @@ class NeuronsPane(QWidget):
             self.inspect(self._last_text)
 
     def shutdown(self) -> None:
+        self.checker.shutdown()
         self.worker.shutdown()
 
     def _on_session_inspect_requested(self, text: str) -> None:
@@ -417,24 +424,24 @@ class NeuronsPane(QWidget):
         if path:
             self.use_checkpoint(Path(path))
 
-    def use_checkpoint(self, path: Path) -> bool:
-        """Inspect with the checkpoint at `path` from now on (as Model… does). A file that is
-        not one is refused with a message naming it, and the model in use stays."""
-        # Read here, before it replaces the model in use: a checkpoint is a few MiB and
-        # torch is loaded by then (the generation pane's model), so this takes milliseconds.
-        from models.checkpoint import load_checkpoint
-        from models.errors import EngineError
+    def use_checkpoint(self, path: Path) -> None:
+        """Inspect with the checkpoint at `path` from now on (as Model… does), once it has been
+        read on a worker thread (`checkpoint_checked` follows). A file that is not one is
+        refused with a message naming it, and the model in use stays."""
+        self._report(f"Reading {Path(path).name}…")
+        self.checker.check(Path(path))
 
-        try:
-            load_checkpoint(path)
-        except (EngineError, OSError) as error:
-            kept = self.checkpoint_path()
-            self._report(f"Cannot use {error}; still using {kept.name if kept else 'no model'}")
-            return False
+    def _on_checkpoint_accepted(self, path: Path, _description: str) -> None:
         self.checkpoint_override = Path(path)
         self._update_model_label()
+        self._report(f"Inspecting with {Path(path).name}")
+        self.checkpoint_checked.emit(True)
         self._rerun_last()
-        return True
+
+    def _on_checkpoint_refused(self, _path: Path, message: str) -> None:
+        kept = self.checkpoint_path()
+        self._report(f"Cannot use {message}; still using {kept.name if kept else 'no model'}")
+        self.checkpoint_checked.emit(False)
 
     def _on_worker_progressed(self, fraction: float, what: str) -> None:
         self.progress.setValue(int(fraction * 100))
