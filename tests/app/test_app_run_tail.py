@@ -1,7 +1,8 @@
 """Run history reads a growing metrics.jsonl incrementally and agrees with a full read.
 
-`read_run(path, tail)` reads only what the log gained since the last call for that run (Run
-history rescans a training run every few seconds). The oracle is the whole file read again
+`read_run(path, tail)` and `read_curves(path, tail)` read only what the log gained since the
+last call for that run (Run history rescans a training run every few seconds, and redraws its
+curves when it is checked). The oracle is the whole file read again
 from scratch with `read_metrics` and summarised here from the definitions of the fields (the
 last step, the lowest validation loss and its accuracy, how the run ended), after every change
 a writer can make: whole lines, a line in two halves, garbage, a truncation, a replacement.
@@ -13,12 +14,13 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tiny import tiny_run_config
 
 from models.metrics_log import read_metrics
-from workbench.runs import MetricsTail, read_run
+from workbench.runs import CurvesTail, MetricsTail, read_curves, read_run
 
 
 def expected(run: Path) -> tuple[int, float | None, float | None, str]:
@@ -45,6 +47,30 @@ def expected(run: Path) -> tuple[int, float | None, float | None, str]:
         elif e.get("event") == "end":
             status = str(e.get("reason", "finished"))
     return steps, best[0], best[1], status
+
+
+def expected_curves(run: Path) -> tuple[list, list, list, list]:
+    """(steps, losses, eval steps, validation losses) from a full read, by definition: one
+    point per step number, the latest event's for a step logged twice (a resumed run), in
+    step order; NaN where the number is missing."""
+    steps: dict[int, float] = {}
+    evals: dict[int, float] = {}
+
+    def number(v):
+        ok = isinstance(v, int | float) and not isinstance(v, bool) and v == v
+        return float(v) if ok and abs(v) != float("inf") else None
+
+    for e in read_metrics(run / "metrics.jsonl"):
+        step = number(e.get("step"))
+        if step is None:
+            continue
+        loss = number(e.get("loss"))
+        if e.get("event") == "step":
+            steps[int(step)] = float("nan") if loss is None else loss
+        elif e.get("event") == "eval" and e.get("val_loss") is not None:
+            evals[int(step)] = number(e.get("val_loss"))
+    s, e = sorted(steps), sorted(evals)
+    return s, [steps[k] for k in s], e, [evals[k] for k in e]
 
 
 def line(event: dict) -> bytes:
@@ -91,6 +117,7 @@ def test_an_incremental_read_agrees_with_a_full_read(tmp_path, operations) -> No
     metrics = run / "metrics.jsonl"
     metrics.write_bytes(b"")
     tail = MetricsTail()
+    curves = CurvesTail()
     for kind, arg in operations:
         if kind == "append":
             with open(metrics, "ab") as fh:
@@ -99,7 +126,7 @@ def test_an_incremental_read_agrees_with_a_full_read(tmp_path, operations) -> No
             data, cut = arg
             with open(metrics, "ab") as fh:
                 fh.write(data[:cut])
-            check(run, tail)  # read while the line is half written
+            check(run, tail, curves)  # read while the line is half written
             with open(metrics, "ab") as fh:
                 fh.write(data[cut:])
         elif kind == "truncate":
@@ -108,12 +135,17 @@ def test_an_incremental_read_agrees_with_a_full_read(tmp_path, operations) -> No
             fresh = run / "metrics.new"
             fresh.write_bytes(arg)
             os.replace(fresh, metrics)
-        check(run, tail)
+        check(run, tail, curves)
 
 
-def check(run: Path, tail: MetricsTail) -> None:
+def check(run: Path, tail: MetricsTail, curves: CurvesTail) -> None:
     info = read_run(run, tail)
     assert (info.steps, info.best_val_loss, info.best_val_accuracy, info.status) == expected(run)
+    got = read_curves(run, curves)
+    steps, losses, eval_steps, val_losses = expected_curves(run)
+    assert got.step.tolist() == steps and got.eval_step.tolist() == eval_steps
+    assert got.val_loss.tolist() == val_losses
+    np.testing.assert_array_equal(got.loss, np.array(losses, dtype=float))  # NaN == NaN here
 
 
 def test_a_rescan_reads_only_the_new_lines(tmp_path) -> None:
@@ -130,3 +162,41 @@ def test_a_rescan_reads_only_the_new_lines(tmp_path) -> None:
         fh.write(line({"event": "step", "step": 1001}) + b'{"event": "eval", "st')
     assert read_run(run, tail).steps == 1001
     assert tail.offset == size + len(line({"event": "step", "step": 1001}))  # not the half line
+
+
+def test_a_rescan_of_the_curves_reads_only_the_new_lines(tmp_path) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    metrics = run / "metrics.jsonl"
+    metrics.write_bytes(b"".join(line({"event": "step", "step": s}) for s in range(1, 1001)))
+    tail = CurvesTail()
+    assert len(read_curves(run, tail).step) == 1000
+    size = metrics.stat().st_size
+    with open(metrics, "ab") as fh:
+        fh.write(line({"event": "eval", "step": 1000, "val_loss": 1.5}) + b'{"event": "st')
+    got = read_curves(run, tail)
+    assert got.val_loss.tolist() == [1.5] and len(got.step) == 1000
+    assert tail.offset == size + len(line({"event": "eval", "step": 1000, "val_loss": 1.5}))
+
+
+def test_a_resumed_run_read_in_pieces_keeps_the_latest_points(tmp_path) -> None:
+    # In step order, as a trainer writes (the random logs above are mostly out of order): a
+    # run that stops at step 40 and resumes from its step-25 checkpoint logs 26-40 again.
+    run = tmp_path / "run"
+    run.mkdir()
+    metrics = run / "metrics.jsonl"
+    metrics.write_bytes(b"")
+    tail = CurvesTail()
+    first = [line({"event": "step", "step": s, "loss": 3 - s / 100}) for s in range(1, 41)]
+    again = [line({"event": "step", "step": s, "loss": 2 - s / 100}) for s in range(26, 61)]
+    evals = [line({"event": "eval", "step": s, "val_loss": 4 - s / 50}) for s in (20, 40, 40)]
+    pieces = [first[:10], first[10:], [evals[0], evals[1]], [line({"event": "start"})]]
+    pieces += [again[:5], again[5:20], [evals[2]], again[20:], []]
+    for piece in pieces:
+        with open(metrics, "ab") as fh:
+            fh.write(b"".join(piece))
+        got = read_curves(run, tail)
+        steps, losses, eval_steps, val_losses = expected_curves(run)
+        assert got.step.tolist() == steps and got.loss.tolist() == losses
+        assert got.eval_step.tolist() == eval_steps and got.val_loss.tolist() == val_losses
+    assert got.loss[29] == 2 - 30 / 100 and len(got.step) == 60  # step 30: the resumed value

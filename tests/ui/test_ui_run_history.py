@@ -154,9 +154,9 @@ def test_switching_metric_and_axis_changes_the_data_without_rereading(
 ):
     reads: list[Path] = []
 
-    def counting(path):
+    def counting(path, tail=None):
         reads.append(Path(path))
-        return read_curves(path)
+        return read_curves(path, tail)
 
     monkeypatch.setattr(run_history, "read_curves", counting)
     check(qtbot, widget, "run-b", "run-c")

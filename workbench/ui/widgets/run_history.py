@@ -40,7 +40,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.runs import Curves, MetricsTail, RunInfo, is_running, read_curves, read_run
+from workbench.runs import (
+    Curves,
+    CurvesTail,
+    MetricsTail,
+    RunInfo,
+    is_running,
+    read_curves,
+    read_run,
+)
 from workbench.sweep import differing_knobs, knob_label
 from workbench.ui.widgets.scrolling import AdaptiveSplitter
 
@@ -120,6 +128,8 @@ class RunHistoryWidget(QWidget):
         self._run_cache: dict[Path, tuple[tuple[Stamp, Stamp], RunInfo]] = {}
         self._tails: dict[Path, MetricsTail] = {}  # where each run's metrics.jsonl was read to
         self._curve_cache: dict[Path, tuple[Stamp, Curves]] = {}
+        # Where each checked run's curves were read to: a training run's are read on, not again.
+        self._curve_tails: dict[Path, CurvesTail] = {}
         self._signature: tuple | None = None  # None: refill the table at the next scan
         # Checked runs in check order, each with a colour index kept while it stays checked.
         self._checked: dict[Path, int] = {}
@@ -344,6 +354,7 @@ class RunHistoryWidget(QWidget):
         self._run_cache = fresh
         self._tails = {p: t for p, t in self._tails.items() if p in fresh}
         self._curve_cache = {p: c for p, c in self._curve_cache.items() if p in fresh}
+        self._curve_tails = {p: t for p, t in self._curve_tails.items() if p in fresh}
         return sorted((info for _, info in fresh.values()), key=lambda r: -r.modified)
 
     def _curves(self, path: Path) -> Curves:
@@ -352,7 +363,8 @@ class RunHistoryWidget(QWidget):
         if cached is not None and cached[0] == stamp:
             return cached[1]
         try:
-            curves = read_curves(path) if stamp is not None else Curves()
+            tail = self._curve_tails.setdefault(path, CurvesTail())
+            curves = read_curves(path, tail) if stamp is not None else Curves()
         except (OSError, ValueError, KeyError):
             curves = Curves()
         self._curve_cache[path] = (stamp, curves)
