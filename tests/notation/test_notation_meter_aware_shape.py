@@ -69,6 +69,22 @@ def test_a_section_closes_after_8_bars_not_after_7():
     assert line8[":"] > 0 and line7[":"] < 0
 
 
+def test_a_repeated_first_section_is_not_the_whole_tune():
+    # `|: A :|` at home after 8 bars: the B part comes (2 of 1,200 training tunes are one
+    # repeated section), while the same 8 bars closed by `||` or `|]` may end the tune.
+    a_part = H + "|:" + BAR * 7 + LAST + ":|"
+    repeated, double, final = biased([a_part, H + BAR * 8 + "|", H + BAR * 8 + "]"])
+    assert repeated[END] < 0 < double[END]
+    assert final[END] > 0
+    # Just after it, on a new line or inside the first bar of the B part, still no end.
+    assert biased(a_part + "\n")[0][END] < 0
+    # Once the B part is played, the tune ends at 16 bars as usual, repeated or not.
+    whole = a_part + "\n|:" + BAR * 7 + LAST + ":|\n"
+    assert biased(whole)[0][END] >= 8
+    # Without the ending rules, no shape: <end> is left as the model has it.
+    assert biased(a_part, end_on_tonic=False)[0][END] == 0.0
+
+
 def test_bars_are_counted_per_section():
     # A 4-bar section, then 8 more bars: the second section closes at 12 bars in all.
     text = H + BAR * 3 + LAST + "||" + BAR * 8
