@@ -76,7 +76,7 @@ p90 24 (22-24); TV distance of the bar-count bins 0.10-0.12 (0.40-0.42 before); 
 bars long 34-39 % (real 56-59 %; 8 % before); ending on the tonic 99.7-100 %, abc2midi clean
 99.7-100 %, every bar fits. Against the model's own training tunes (`--data` the file
 scripts/build_pretrained_corpus.py writes, without Ryan's), after the `X:0` and repeat fixes:
-two repeated 8-bar parts 2.3-3.3 % (real 9.7-13.0 %), sections 8 or 16 bars 33-37 % (51-52 %),
+two repeated 8-bar parts 2.3-3.3 % (real 9.7-13.0 %), sections 8 or 16 bars 33-37 % (50-52 %),
 1.51-1.55 sections a tune (1.22-1.29), bar-bin TV 0.10-0.19. The parts are the gap left: they
 belong to the quarter of the tunes that are Irish or Scottish (47 % of those are two 8-bar
 parts, 1 % of Essen's songs), and the model writes that style in 18 % of its tunes, not 25 %
