@@ -334,9 +334,14 @@ def test_neurons_model_button_refuses_a_hostile_checkpoint_and_keeps_the_model(
         monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(bad), ""))
         reports: list[str] = []
         pane.status_reported.connect(reports.append)
-        qtbot.mouseClick(pane.model_button, Qt.MouseButton.LeftButton)
-        assert len(naming(reports, bad)) == 1 and reports == [pane.status_label.text()], reports
-        assert "good.pt" in reports[0]  # the model still in use, said so
+        # The file is read on a worker thread; the answer follows.
+        with qtbot.waitSignal(pane.checkpoint_checked, timeout=20_000) as taken:
+            qtbot.mouseClick(pane.model_button, Qt.MouseButton.LeftButton)
+        assert taken.args == [False]
+        assert reports[0] == f"Reading {bad.name}…"
+        assert len(naming(reports[1:], bad)) == 1, reports
+        assert reports[1:] == [pane.status_label.text()], reports
+        assert "good.pt" in reports[1]  # the model still in use, said so
         assert pane.checkpoint_path() == good_checkpoint
         assert pane.model_label.text() == "Model: good.pt"
         assert pane.isVisible()

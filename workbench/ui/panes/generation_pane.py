@@ -21,7 +21,6 @@ saying why. Argmax (the reports' mode) samples the most likely token at every st
 
 from __future__ import annotations
 
-import random
 import time
 from pathlib import Path
 
@@ -35,9 +34,7 @@ from PySide6.QtGui import (
     QTextCursor,
 )
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -46,7 +43,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
-    QSlider,
     QSpinBox,
     QSplitter,
     QStackedWidget,
@@ -63,11 +59,12 @@ from workbench.runs import default_runs_root
 from workbench.session import Session
 from workbench.ui.lifetimes import connect_session
 from workbench.ui.panes.editor_pane import tune_spans
-from workbench.ui.settings_values import read_bool, read_float, read_int, read_string
+from workbench.ui.settings_values import read_string
 from workbench.ui.widgets.event_prompt import EventPromptWidget
 from workbench.ui.widgets.generation_results import GenerationResults
 from workbench.ui.widgets.model_chooser import ModelChooser
 from workbench.ui.widgets.piano_roll import PianoRollWidget
+from workbench.ui.widgets.sampling_knobs import ABC_ONLY, SamplingKnobs
 from workbench.ui.widgets.scrolling import VerticalScrollArea
 from workbench.ui.workers.generation_worker import (
     GenerationOutcome,
@@ -80,22 +77,8 @@ from workbench.ui.workers.generation_worker import (
 
 KEEP = "— keep —"
 SOURCES = (("tune", "Editor tune"), ("selection", "Editor selection"), ("empty", "Empty"))
-TEMP_STEP = 0.05
-TEMP_MIN, TEMP_MAX = 0.1, 2.0
-MAX_SEED = 2**31 - 1
 RESULTS_ROOM = 300  # pixels the results list keeps before the settings get their full height
-#: What an event model cannot use, said where the control is disabled or hidden.
-ABC_ONLY = "For ABC models only: this model writes MIDI events"
-DEFAULT_EVENTS = 500
 _AUTO = object()  # "the shipped model, if this build has one"
-
-
-def _slider_to_temperature(value: int) -> float:
-    return round(value * TEMP_STEP, 2)
-
-
-def _temperature_to_slider(temperature: float) -> int:
-    return round(temperature / TEMP_STEP)
 
 
 class GenerationPane(QWidget):
@@ -194,65 +177,23 @@ class GenerationPane(QWidget):
         note_row.addWidget(self.follow_editor_button)
         prompt_form.addRow("", note_row)
 
-        # -- sampling knobs
-        self.temp_slider = QSlider(Qt.Orientation.Horizontal)
-        self.temp_slider.setRange(
-            _temperature_to_slider(TEMP_MIN), _temperature_to_slider(TEMP_MAX)
-        )
-        self.temp_slider.setSingleStep(1)
-        self.temp_slider.setPageStep(4)
-        self.temp_label = QLabel()
-        self.temp_label.setMinimumWidth(40)
-        self.top_k_spin = QSpinBox()
-        self.top_k_spin.setRange(0, 1000)
-        self.top_k_spin.setSpecialValueText("off")
-        self.top_p_spin = QDoubleSpinBox()
-        self.top_p_spin.setRange(0.05, 1.0)
-        self.top_p_spin.setSingleStep(0.05)
-        self.top_p_spin.setDecimals(2)
-        self.top_p_spin.setToolTip("Nucleus sampling; 1.00 = off")
-        self.length_spin = QSpinBox()
-        self.length_spin.setRange(1, 100_000)
-        self.length_spin.setSingleStep(100)
-        self.length_spin.setSuffix(" chars")
-        self.num_spin = QSpinBox()
-        self.num_spin.setRange(1, 64)
-        self.seed_spin = QSpinBox()
-        self.seed_spin.setRange(0, MAX_SEED)
-        self.random_seed_check = QCheckBox("random")
-        self.seed_used_label = QLabel()
-        self.seed_used_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.meter_aware_check = QCheckBox("Meter-aware (bars always fit M:/L:)")
-        self.argmax_check = QCheckBox("Argmax")
-        self.argmax_check.setToolTip(
-            "Always the most likely next token, the MIDI reports' mode (temperature, top-k and "
-            "top-p do not apply; every variation is the same)"
-        )
-        knobs_box = QGroupBox("Sampling")
-        knobs = QFormLayout(knobs_box)
-        temp_row = QHBoxLayout()
-        temp_row.addWidget(self.temp_slider, 1)
-        temp_row.addWidget(self.temp_label)
-        knobs.addRow("Temperature", temp_row)
-        kp_row = QHBoxLayout()
-        kp_row.addWidget(self.top_k_spin)
-        kp_row.addWidget(QLabel("Top-p"))
-        kp_row.addWidget(self.top_p_spin)
-        kp_row.addWidget(self.argmax_check)
-        kp_row.addStretch(1)
-        knobs.addRow("Top-k", kp_row)
-        len_row = QHBoxLayout()
-        len_row.addWidget(self.length_spin)
-        len_row.addWidget(QLabel("Variations"))
-        len_row.addWidget(self.num_spin)
-        len_row.addStretch(1)
-        knobs.addRow("Length cap", len_row)
-        seed_row = QHBoxLayout()
-        seed_row.addWidget(self.seed_spin)
-        seed_row.addWidget(self.random_seed_check)
-        seed_row.addWidget(self.seed_used_label, 1)
-        knobs.addRow("Seed", seed_row)
-        knobs.addRow("", self.meter_aware_check)
+        # -- sampling knobs (the pane's names for them are the knobs' own)
+        self.knobs = SamplingKnobs(self.settings)
+        knobs_box = self.knobs
+        for name in (
+            "temp_slider",
+            "temp_label",
+            "top_k_spin",
+            "top_p_spin",
+            "length_spin",
+            "num_spin",
+            "seed_spin",
+            "random_seed_check",
+            "seed_used_label",
+            "meter_aware_check",
+            "argmax_check",
+        ):
+            setattr(self, name, getattr(self.knobs, name))
 
         # -- run
         self.generate_button = QPushButton("Generate")
@@ -377,15 +318,12 @@ class GenerationPane(QWidget):
         self.runner.finished.connect(self._on_runner_finished)
         connect_session(self, [(self.session.dataset_changed, self._on_session_dataset_changed)])
         self.event_prompt.prompt_changed.connect(self._on_event_prompt_changed)
-        self.argmax_check.toggled.connect(self._on_argmax_toggled)
         self.source_combo.currentIndexChanged.connect(self._on_prompt_setting_changed)
         self.source_combo.activated.connect(self._unpin_prompt)  # chosen again: follow it
         self.follow_editor_button.clicked.connect(self._unpin_prompt)
         self.results.sent_to_editor.connect(self._on_results_sent_to_editor)
         self.key_combo.currentIndexChanged.connect(self._on_prompt_setting_changed)
         self.meter_combo.currentIndexChanged.connect(self._on_prompt_setting_changed)
-        self.temp_slider.valueChanged.connect(self._on_temp_slider_changed)
-        self.random_seed_check.toggled.connect(self._on_random_seed_toggled)
         self.watch_spin.valueChanged.connect(self._on_watch_changed)
         self.generate_button.clicked.connect(self.generate)
         self.stop_button.clicked.connect(self.stop)
@@ -398,55 +336,22 @@ class GenerationPane(QWidget):
         stop_key.activated.connect(self.stop_button.click)
         self.generate_button.setToolTip("Generate (Ctrl+Enter)")
         self.stop_button.setToolTip("Stop now, keeping what was generated (Ctrl+.)")
-        for signal in (
-            self.top_k_spin.valueChanged,
-            self.top_p_spin.valueChanged,
-            self.length_spin.valueChanged,
-            self.num_spin.valueChanged,
-            self.seed_spin.valueChanged,
-            self.meter_aware_check.toggled,
-        ):
-            signal.connect(self._save_settings)
 
     def _restore_settings(self) -> None:
+        """The prompt's settings (the knobs restore their own)."""
         s = self.settings
-        # Each value on its own: one the file spoils keeps its default, not the others'.
-        g = "generation/"
-        temperature = read_float(s, g + "temperature", 1.0, TEMP_MIN, TEMP_MAX)
-        self.temp_slider.setValue(_temperature_to_slider(temperature))
-        self.top_k_spin.setValue(read_int(s, g + "top_k", 0, 0, self.top_k_spin.maximum()))
-        self.top_p_spin.setValue(read_float(s, g + "top_p", 1.0, 0.05, 1.0))
-        self.length_spin.setValue(read_int(s, g + "max_chars", 1000, 1, 100_000))
-        self.num_spin.setValue(read_int(s, g + "variations", 4, 1, self.num_spin.maximum()))
-        self.seed_spin.setValue(read_int(s, g + "seed", 1234, 0, MAX_SEED))
-        self.random_seed_check.setChecked(read_bool(s, g + "random_seed", True))
-        self.meter_aware_check.setChecked(read_bool(s, g + "meter_aware", True))
-        self.argmax_check.setChecked(read_bool(s, g + "argmax", False))
         for combo, name in (
             (self.source_combo, "source"),
             (self.key_combo, "key"),
             (self.meter_combo, "meter"),
         ):
-            index = combo.findData(read_string(s, g + name, ""))
+            index = combo.findData(read_string(s, "generation/" + name, ""))
             if index >= 0:
                 combo.setCurrentIndex(index)
-        self.seed_spin.setEnabled(not self.random_seed_check.isChecked())
-        self._on_temp_slider_changed(self.temp_slider.value())
-        self._enable_knobs()
 
     def _save_settings(self) -> None:
         s = self.settings
         s.beginGroup("generation")
-        s.setValue("temperature", self.temperature())
-        s.setValue("top_k", self.top_k_spin.value())
-        s.setValue("top_p", self.top_p_spin.value())
-        # The length in characters for ABC models, in events for event models.
-        s.setValue("max_chars" if self._kind == "chars" else "max_events", self.length_spin.value())
-        s.setValue("argmax", self.argmax_check.isChecked())
-        s.setValue("variations", self.num_spin.value())
-        s.setValue("seed", self.seed_spin.value())
-        s.setValue("random_seed", self.random_seed_check.isChecked())
-        s.setValue("meter_aware", self.meter_aware_check.isChecked())
         s.setValue("source", self.source_combo.currentData())
         s.setValue("key", self.key_combo.currentData() or "")
         s.setValue("meter", self.meter_combo.currentData() or "")
@@ -485,31 +390,13 @@ class GenerationPane(QWidget):
     def _apply_kind(self, kind: str) -> None:
         """Show the controls of a model that writes `kind` ("chars" or "events"): the one
         place where the pane follows the model's kind."""
-        if kind != self._kind:
-            self._save_settings()  # the length of the kind we leave
         self._kind = kind
+        self.knobs.set_kind(kind)
         events = kind == "events"
         self.prompt_form.setRowVisible(self.abc_prompt_row, not events)
         self.prompt_form.setRowVisible(self.event_prompt, events)
         for combo in (self.key_combo, self.meter_combo):
             combo.setToolTip(ABC_ONLY if events else "")
-        self.meter_aware_check.setEnabled(not events)
-        self.meter_aware_check.setToolTip(
-            ABC_ONLY
-            if events
-            else "While sampling, mask notes that would overfill the bar and force a bar line "
-            "when it is full; end only on the key's tonic after 8 bars"
-        )
-        unit = "events" if events else "chars"
-        self.length_spin.setSuffix(f" {unit}")
-        self.length_spin.blockSignals(True)
-        try:
-            key, default = ("max_events", DEFAULT_EVENTS) if events else ("max_chars", 1000)
-            self.length_spin.setValue(
-                read_int(self.settings, f"generation/{key}", default, 1, self.length_spin.maximum())
-            )
-        finally:
-            self.length_spin.blockSignals(False)
         self.live_stack.setCurrentWidget(self.live_roll if events else self.live_view)
         if not self._split_by_user and self.isVisible():
             self._share_height()
@@ -640,38 +527,10 @@ class GenerationPane(QWidget):
     # -- knobs -----------------------------------------------------------------------------
 
     def temperature(self) -> float:
-        return _slider_to_temperature(self.temp_slider.value())
-
-    def _on_temp_slider_changed(self, value: int) -> None:
-        self.temp_label.setText(f"{_slider_to_temperature(value):.2f}")
-        self._save_settings()
-
-    def _on_random_seed_toggled(self, checked: bool) -> None:
-        self.seed_spin.setEnabled(not checked)
-        self._save_settings()
+        return self.knobs.temperature()
 
     def sampling_params(self, seed: int):  # -> models.sample.SamplingParams
-        # torch is already imported here: Generate is enabled only once a model has loaded.
-        from models.sample import SamplingParams
-
-        argmax = self.argmax_check.isChecked()
-        return SamplingParams(
-            temperature=self.temperature(),
-            # Argmax is top-k 1: the most likely token, whatever the temperature.
-            top_k=1 if argmax else self.top_k_spin.value(),
-            top_p=1.0 if argmax else self.top_p_spin.value(),
-            max_chars=self.length_spin.value(),
-            seed=seed,
-        )
-
-    def _on_argmax_toggled(self, _checked: bool) -> None:
-        self._enable_knobs()
-        self._save_settings()
-
-    def _enable_knobs(self) -> None:
-        free = not self.argmax_check.isChecked()
-        for knob in (self.temp_slider, self.top_k_spin, self.top_p_spin):
-            knob.setEnabled(free)
+        return self.knobs.sampling_params(seed)
 
     # -- generating ------------------------------------------------------------------------
 
@@ -694,16 +553,8 @@ class GenerationPane(QWidget):
             return False
         self._t0 = time.perf_counter()
         self.first_char_latency = None
-        if self.random_seed_check.isChecked():
-            seed = random.randrange(MAX_SEED)
-            # Shown in the (disabled) spin box too: untick "random" to sample the same again.
-            self.seed_spin.blockSignals(True)
-            self.seed_spin.setValue(seed)
-            self.seed_spin.blockSignals(False)
-        else:
-            seed = self.seed_spin.value()
+        seed = self.knobs.next_seed()
         self.last_seed = seed
-        self.seed_used_label.setText(f"used: {seed}")
         prompt = self.prompt()
         events = self._kind == "events"
         self.prompt_preview.setPlainText(preview_text(prompt) if events else prompt)
