@@ -62,7 +62,9 @@ _CLEFS = frozenset({"treble", "bass", "bass3", "alto", "alto1", "alto2", "tenor"
 _KEY_SETTINGS = frozenset(
     {"clef", "middle", "transpose", "octave", "stafflines", "staffscale", "cue", "t", "m"}
 )
-# ABC 2.1 keeps these for future extensions; abc2midi skips them silently ("#" it rejects).
+# ABC 2.1 keeps these for future extensions and asks players to ignore them; abc2midi ignores
+# them too (saying so). "#" is reserved as well, but it is an error here: it is a sharp written
+# the wrong way, so the note after it would sound natural.
 _RESERVED = frozenset("*;?@")
 _USER_SYMBOL = re.compile(r"\s*([H-Wh-w~])\s*=")
 
@@ -101,7 +103,10 @@ def _check_tempo(value: str) -> str | None:
 def _in_beats(duration: Fraction, meter: str) -> str:
     """``duration`` (of a whole note) in the meter's beats: 7/8 in 6/8, 5/4 in C, 3/2 in C|."""
     match = _METER_DENOMINATOR.search(meter)
-    beat = int(match.group(1)) if match else {"C": 4, "C|": 2}.get(meter.upper().strip(), 4)
+    # With no denominator: C (common time) counts in quarters, C| (cut time) in halves; the bar
+    # scanner reads "C |" as C| (it drops all spaces), so the message must too.
+    cut_time = "".join(meter.split()).upper() == "C|"
+    beat = int(match.group(1)) if match else 2 if cut_time else 4
     count = duration * beat
     if beat and count.denominator == 1:
         return f"{count.numerator}/{beat}"
@@ -115,7 +120,7 @@ def _check_key(value: str) -> tuple[str, str] | None:
         return "K: is empty; it must name the key, e.g. K:G, K:Dm or K:A dorian", ERROR
     first = words[0]
     rest = words[1:]
-    if first.lower() in _CLEFS or first.split("=", 1)[0].lower() in _KEY_SETTINGS:
+    if first.lower() in _CLEFS or first.partition("=")[0].lower() in _KEY_SETTINGS:
         rest = words  # a clef only: the key stays C
     elif first in ("HP", "Hp"):
         pass  # Highland bagpipe
@@ -140,12 +145,10 @@ def _check_key(value: str) -> tuple[str, str] | None:
             )
         if tail and not _ACCIDENTALS.fullmatch(tail):
             return f"K:{value}: {tail} is not an accidental like ^f or _b", ERROR
-        if not mode and rest and _is_mode(rest[0]) and rest[0].lower() not in ("", "m"):
-            rest = rest[1:]  # "A Dorian"
-        elif not mode and rest and rest[0].lower() == "m":
-            rest = rest[1:]  # "A m"
+        if not mode and rest and _is_mode(rest[0]):
+            rest = rest[1:]  # the mode as a word of its own: "A Dorian", "A m"
     for word in rest:
-        name = word.split("=", 1)[0].lower()
+        name = word.partition("=")[0].lower()
         clef = word.lower().rstrip("+-8")
         if _ACCIDENTALS.fullmatch(word) or word.lower() == "exp" or clef in _CLEFS:
             continue
@@ -322,7 +325,8 @@ class _Checker:
         for index in range(first, stop):
             line = self.lines[index]
             tokens = self.tokens[index]
-            if not tokens or (tokens[0].kind == "comment" and tokens[0].start == 0):
+            # A line of only a comment (indented or not) is neither header nor music.
+            if not tokens or tokens[0].kind == "comment":
                 continue
             if tokens[0].kind == "field_key":
                 letter = line[0]
@@ -407,13 +411,16 @@ class _Checker:
             self.add(index, bar.column, bar.end_column, message, WARNING)
 
 
-def _paragraphs(lines: list[str]) -> list[tuple[int, int]]:
-    """(first, stop) line ranges of the runs of non-blank lines, also split before X: lines."""
+def _paragraphs(lines: list[str], tokens: list[list[Token]]) -> list[tuple[int, int]]:
+    """(first, stop) line ranges of the runs of non-blank lines, also split before X: fields."""
     paragraphs: list[tuple[int, int]] = []
     first: int | None = None
     for index, line in enumerate(lines):
         blank = not line.strip()
-        if first is not None and (blank or line.startswith("X:")):
+        # Only an X: the lexer read as a field starts a tune: in the music "X:|" is an
+        # invisible rest and a repeat.
+        new_tune = line.startswith("X:") and tokens[index][0].kind == "field_key"
+        if first is not None and (blank or new_tune):
             paragraphs.append((first, index))
             first = None
         if first is None and not blank:
@@ -442,7 +449,7 @@ def validate_abc(text: str) -> list[AbcProblem]:
         line_tokens, in_body = lex_line(line, in_body)
         tokens.append(line_tokens)
     checker = _Checker(lines, tokens)
-    paragraphs = _paragraphs(lines)
+    paragraphs = _paragraphs(lines, tokens)
     # A tune is a paragraph with a field line; the others are free text, unless there are no
     # fields at all: then music alone is a tune without its header.
     tunes = [p for p in paragraphs if "field_key" in _line_starts(tokens, *p)]
