@@ -288,3 +288,27 @@ def test_stale_temps_of_killed_writes_are_removed_and_nothing_else(
     assert sorted(removed) == sorted([left, marker])
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*keep, ".busy.pt.1.tmp"])
     assert remove_stale_temps(tmp_path) == []
+
+
+def test_a_stale_temp_that_cannot_be_deleted_does_not_keep_the_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Whichever temp the folder lists first is refused (as a file of another user would be;
+    # root ignores permission bits, so the refusal is made here): the others still go.
+    names = [f".last.pt.{i}.tmp" for i in range(4)] + [f".running.json.{i}.tmp" for i in range(3)]
+    for name in names:
+        (tmp_path / name).write_text("x")
+    refused: list[Path] = []
+    real_unlink = Path.unlink
+
+    def unlink(self: Path, missing_ok: bool = False) -> None:
+        if not refused or self in refused:
+            refused.append(self)
+            raise PermissionError(13, "Permission denied", str(self))
+        real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", unlink)
+    removed = remove_stale_temps(tmp_path)
+    [kept] = set(refused)
+    assert sorted(removed) == sorted(tmp_path / n for n in names if tmp_path / n != kept)
+    assert [p.name for p in tmp_path.iterdir()] == [kept.name]

@@ -14,10 +14,11 @@ import math
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
-from models.checkpoint import Checkpoint
+from models.checkpoint import Checkpoint, load_checkpoint
 from models.config import RunConfig
 from models.data import IGNORE
 from models.distributed import Agreement, World
@@ -492,3 +493,215 @@ def test_the_optimizer_is_the_one_configured_with_its_settings(
     }
     # The CPU keeps torch's default kernels (fused ones are for CUDA).
     assert not group.get("fused")
+
+
+# -- resuming ----------------------------------------------------------------------------------
+
+
+def _stopped(cfg: RunConfig, data, run_dir: Path, steps: int) -> Trainer:
+    """A trainer run to a stop request after `steps` steps; its last.pt is in `run_dir`."""
+    seen = []
+    trainer = Trainer(cfg, *data, run_dir, control=Control(stop=lambda: len(seen) >= steps))
+    for event in trainer.run():
+        if event["event"] == "step":
+            seen.append(event["step"])
+    return trainer
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        # Evaluations every 2 steps, judged on the mean of 2, never improving by 10 nats: the
+        # smoothed best is the mean of the first two, the best is their minimum, and each later
+        # evaluation counts one more without improvement.
+        {"eval_every": 2, "smooth_evals": 2, "min_delta": 10.0, "patience": 50},
+        # Evaluations spread over a time budget: the next one is due at a time on the clock.
+        {"eval_every": 0, "time_budget": 3600.0, "epochs": 3},
+    ],
+    ids=["steps", "budget"],
+)
+def test_a_resumed_trainer_starts_where_the_saving_one_stopped(
+    tmp_path: Path, tiny_cfg, data, settings
+) -> None:
+    """Everything early stopping and the evaluation clock depend on comes back on resume."""
+    cfg = tiny_cfg(**settings)
+    saver = _stopped(cfg, data, tmp_path, 13)
+    ckpt = load_checkpoint(tmp_path / "last.pt")
+    resumed = Trainer(cfg, *data, resume=ckpt)
+    if settings["eval_every"]:
+        assert len(saver.recent_vals) == 2 and saver.evals_since_best == 5  # evals at 2..12, 13
+        assert saver.best_val < saver.best_smooth < math.inf
+    else:
+        assert saver.next_eval_time > 3600.0 / 40  # set by the evaluation at step 10
+    for name in ("step", "epoch", "epoch_step", "best_val", "evals_since_best", "best_smooth"):
+        assert getattr(resumed, name) == getattr(saver, name), name
+    assert resumed.recent_vals == saver.recent_vals
+    assert resumed.next_eval_time == saver.next_eval_time
+    assert resumed.elapsed == ckpt.trainer["elapsed"] > 0
+    assert resumed.schedule.scale == saver.schedule.scale
+
+
+def test_a_checkpoint_from_before_smoothing_resumes_with_fresh_smoothing(
+    tmp_path: Path, tiny_cfg, data
+) -> None:
+    """A last.pt written before the smoothed early stopping and the evaluation clock existed
+    has no such fields: the run resumes as if they had just started (an empty window, the best
+    so far as the smoothed best, an evaluation due now)."""
+    cfg = tiny_cfg(eval_every=2, smooth_evals=2, patience=50)
+    _stopped(cfg, data, tmp_path, 5)
+    ckpt = load_checkpoint(tmp_path / "last.pt")
+    for key in ("recent_vals", "best_smooth", "next_eval_time"):
+        del ckpt.trainer[key]
+    resumed = Trainer(cfg, *data, resume=ckpt)
+    assert resumed.recent_vals == []
+    assert resumed.best_smooth == resumed.best_val == ckpt.trainer["best_val"] < math.inf
+    assert resumed.next_eval_time == 0.0
+    assert [e["step"] for e in resumed.run() if e["event"] == "eval"][:1] == [6]
+
+
+def test_a_resumed_optimizer_keeps_this_device_s_kernel(tmp_path: Path, tiny_cfg, data) -> None:
+    """A run saved on CUDA (fused Adam) resumes on the CPU with the CPU's unfused kernel, and
+    with the saved moments."""
+    cfg = tiny_cfg()
+    _stopped(cfg, data, tmp_path, 3)
+    ckpt = load_checkpoint(tmp_path / "last.pt")
+    for group in ckpt.trainer["optimizer"]["param_groups"]:
+        group["fused"] = True  # as a CUDA run saves it
+    resumed = Trainer(cfg, *data, resume=ckpt)
+    own = make_optimizer(resumed.model, cfg)
+    assert [g["fused"] for g in resumed.optimizer.param_groups] == [
+        g["fused"] for g in own.param_groups
+    ]
+    assert not any(g["fused"] for g in resumed.optimizer.param_groups)
+    saved = ckpt.trainer["optimizer"]["state"]
+    mine = resumed.optimizer.state_dict()["state"]
+    assert saved.keys() == mine.keys()
+    for key in saved:
+        assert torch.equal(saved[key]["exp_avg"], mine[key]["exp_avg"])
+
+
+def _saved_state(ckpt: Checkpoint) -> list[torch.Tensor]:
+    return [s.clone() for s in ckpt.trainer["state"]]
+
+
+def test_a_rank_resumes_its_lanes_and_its_own_random_stream(tmp_path: Path, tiny_cfg, data):
+    """Rank 1 of 2 restoring a checkpoint of two processes takes the second half of the saved
+    lanes (ranks share a batch contiguously) and rank 1's saved random stream. The trainer is
+    built as a single process and then told it is rank 1: restoring reads only the world's
+    place, never a process group."""
+    cfg = tiny_cfg(batch_size=4)
+    _stopped(cfg, data, tmp_path, 3)
+    ckpt = load_checkpoint(tmp_path / "last.pt")
+    lanes = _saved_state(ckpt)
+    assert lanes and all(s.shape[1] == 4 for s in lanes)
+    streams = [torch.Generator().manual_seed(s).get_state() for s in (11, 12)]
+    ckpt.trainer["ranks"] = [{"torch_rng": r, "cuda_rng": None} for r in streams]
+    trainer = Trainer(cfg, *data)
+    trainer.world = World(size=2, rank=1)
+    trainer._restore(ckpt)
+    state = trainer.state if isinstance(trainer.state, tuple) else (trainer.state,)
+    assert [s.shape[1] for s in state] == [2] * len(lanes)
+    for mine, saved in zip(state, lanes, strict=True):
+        assert torch.equal(mine, saved[:, 2:4])
+    assert torch.equal(torch.get_rng_state(), streams[1])
+
+
+@pytest.mark.parametrize("rank", [0, 1])
+def test_ranks_resuming_a_single_process_run_start_streams_of_their_own(
+    tmp_path: Path, tiny_cfg, data, rank
+) -> None:
+    """A checkpoint of one process resumed by two: rank 0 continues the saved stream, rank 1
+    starts the one derived from (seed, rank, step) with numpy's SeedSequence."""
+    cfg = tiny_cfg(batch_size=4, seed=7)
+    _stopped(cfg, data, tmp_path, 3)
+    ckpt = load_checkpoint(tmp_path / "last.pt")
+    assert "ranks" not in ckpt.trainer and ckpt.step == 3
+    trainer = Trainer(cfg, *data)
+    trainer.world = World(size=2, rank=rank)
+    trainer._restore(ckpt)
+    if rank == 0:
+        expected = ckpt.trainer["torch_rng"]
+    else:
+        entropy = np.random.SeedSequence([7, 1, 3]).generate_state(1)[0]
+        expected = torch.Generator().manual_seed(int(entropy)).get_state()
+    assert torch.equal(torch.get_rng_state(), expected)
+
+
+# -- one training step -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("clip", [0.0, 0.02, 100.0], ids=["off", "tight", "loose"])
+def test_a_step_moves_the_weights_by_the_clipped_gradient(tiny_cfg, data, clip) -> None:
+    """Plain SGD (no momentum, decay or dropout): a step moves each weight by -lr x its
+    gradient, the whole gradient scaled down to norm `clip` when it is longer (torch's
+    clip_grad_norm_ rule, clip / (norm + 1e-6)) and never when clipping is off (0). The gradient
+    is computed here from a copy of the model, with the loss summed over the real targets and
+    divided by the batch's positions."""
+    cfg = tiny_cfg(
+        optimizer="sgd",
+        momentum=0.0,
+        nesterov=False,
+        weight_decay=0.0,
+        lr=0.1,
+        dropout=0.0,
+        grad_clip=clip,
+    )
+    trainer = Trainer(cfg, *data)
+    batch = next(iter(trainer.batches.epoch(0)))
+    assert bool(batch.reset.all())  # the first batch starts every lane: no state comes in
+    before = [p.detach().clone() for p in trainer.model.parameters()]
+    logits, _ = trainer.model(batch.inputs, None)
+    total = torch.nn.functional.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]), batch.targets.reshape(-1), reduction="sum"
+    )  # -100 (IGNORE) is cross_entropy's own ignore_index
+    loss = total / batch.targets.numel()
+    grads = torch.autograd.grad(loss, list(trainer.model.parameters()))
+    norm = float(torch.linalg.vector_norm(torch.stack([g.norm() for g in grads])))
+    # "tight" scales the step by under a tenth, "loose" not at all, and the largest element of
+    # an unclipped step is far above the tolerance below: a wrong rule cannot pass.
+    assert 0.2 < norm < 100.0
+    assert 0.1 * max(float(g.abs().max()) for g in grads) > 1e-4
+    scale = clip / (norm + 1e-6) if 0 < clip < norm else 1.0
+    lr = trainer.optimizer.param_groups[0]["lr"]
+    assert trainer._train_step(batch) == int((batch.targets != IGNORE).sum())
+    for old, new, grad in zip(before, trainer.model.parameters(), grads, strict=True):
+        # Absolute: the weights' own float32 rounding (|w| < 1) is far below 1e-6.
+        torch.testing.assert_close(old - new.detach(), lr * scale * grad, rtol=0, atol=1e-6)
+
+
+def test_a_walk_keeps_no_state_between_steps_or_in_its_checkpoint(
+    tmp_path: Path, tiny_cfg, data
+) -> None:
+    """The walk resets every lane at every window: nothing is carried, so a checkpoint holds no
+    lane state; lanes carry theirs (one (layers, batch, hidden) tensor each for h and c)."""
+    walk = tiny_cfg(batching="walk", batch_size=4, seq_len=32)
+    _stopped(walk, data, tmp_path / "walk", 3)
+    assert load_checkpoint(tmp_path / "walk" / "last.pt").trainer["state"] is None
+    lanes = tiny_cfg(batch_size=4, hidden=32)
+    _stopped(lanes, data, tmp_path / "lanes", 3)
+    state = load_checkpoint(tmp_path / "lanes" / "last.pt").trainer["state"]
+    assert [tuple(s.shape) for s in state] == [(1, 4, 32), (1, 4, 32)]
+
+
+def test_a_checkpoint_s_metrics_are_the_run_s_at_its_last_evaluation(
+    tmp_path: Path, tiny_cfg, data
+) -> None:
+    """What the run history shows without opening the log: the best and the latest validation
+    loss, the latest accuracy and the training time, as the evaluation events said."""
+    cfg = tiny_cfg(eval_every=2)
+    seen, evals = [], []
+    trainer = Trainer(cfg, *data, tmp_path, control=Control(stop=lambda: len(seen) >= 5))
+    for event in trainer.run():
+        if event["event"] == "step":
+            seen.append(event["step"])
+        elif event["event"] == "eval":
+            evals.append(event)
+    assert [e["step"] for e in evals] == [2, 4, 5]
+    last = load_checkpoint(tmp_path / "last.pt")
+    assert last.metrics == {
+        "best_val_loss": min(e["val_loss"] for e in evals),
+        "elapsed": last.trainer["elapsed"],
+        "val_loss": evals[-1]["val_loss"],
+        "val_accuracy": evals[-1]["val_accuracy"],
+    }
+    assert 0 < last.metrics["elapsed"] <= trainer.elapsed

@@ -42,6 +42,8 @@ def durations(text: str) -> list[F]:
         ("(2+2+3)/8", F(7, 8)),
         ("3/4+2/4", F(5, 4)),
         (" 9 / 8 % compound", F(9, 8)),
+        # the comment starts at the first %, whatever follows it
+        ("6/8 % a jig, 100% of it", F(3, 4)),
         ("M:12/8", F(3, 2)),
         ("FREI", None),
     ],
@@ -55,6 +57,7 @@ def test_parse_and_default_unit_length():
     assert parse_unit_length("L:1/16") == F(1, 16)
     assert parse_unit_length("1") == F(1)
     assert parse_unit_length("x/8") is None
+    assert parse_unit_length("1/16 % semiquavers, 50% of them dotted") == F(1, 16)
     assert default_unit_length(F(2, 4)) == F(1, 16)
     assert default_unit_length(F(3, 4)) == F(1, 8)
     assert default_unit_length(F(1)) == F(1, 8)

@@ -117,6 +117,18 @@ def test_a_tempo_change_later_keeps_the_first_segment() -> None:
     assert tune.quarters_to_seconds(2.0) == 1.5
 
 
+def test_a_header_with_zero_ticks_per_beat_is_read_as_480() -> None:
+    # A division of 0 in MThd (a broken writer) would divide by zero; it is read as 480 ticks a
+    # quarter, the common default: 480 ticks = one quarter = 0.5 s at the default 120 bpm.
+    data = midi_bytes(
+        on(60, 480), off(60, 960), mido.MetaMessage("set_tempo", tempo=1_000_000), tpb=0
+    )
+    assert data[12:14] == b"\x00\x00"  # the header's division field really is 0
+    tune = tune_from_midi(data)
+    assert tune.notes == [NoteEvent(0.5, 1.5, 60, 64, 0)]
+    assert tune.tempo_segments == [(0.0, 0.0, 0.5), (3.0, 1.5, 1.0)]
+
+
 def test_type_2_files_and_garbage_are_refused() -> None:
     with pytest.raises(PlaybackError) as info:
         tune_from_midi(midi_bytes(on(60), off(60, 480), kind=2))
