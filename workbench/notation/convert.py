@@ -195,6 +195,17 @@ def _parse(source: SourcedText) -> stream.Score:
     return parsed
 
 
+def _one_voice(score: stream.Score) -> stream.Stream | None:
+    """The part of ``score`` that holds its notes and rests (the score itself when it has no
+    parts), or None when two or more parts do: music21 orders their notes part by part, the
+    text line by line. A voice declared but never written (``V:2`` with nothing after it) is
+    an empty part and does not count."""
+    parts = [p for p in score.parts if any(True for _ in p.recurse().notesAndRests)]
+    if len(parts) > 1:
+        return None
+    return parts[0] if parts else score
+
+
 def _mark_written_spans(score: stream.Score, source: SourcedText) -> None:
     """Give each note, chord and rest the characters of the tune that wrote it
     (``editorial.source_span``), for the player's follow-along cues.
@@ -210,9 +221,9 @@ def _mark_written_spans(score: stream.Score, source: SourcedText) -> None:
 
     from workbench.notation.written_notes import written_notes
 
-    if len(score.parts) > 1:
+    part = _one_voice(score)
+    if part is None:
         return
-    part = score.parts[0] if score.parts else score
     elements = [e for e in part.recurse().notesAndRests if not isinstance(e, harmony.Harmony)]
     for (kind, start, end), element in zip(written_notes(source.text), elements, strict=False):
         if _written_kind(element) != kind:
@@ -266,18 +277,20 @@ def _written_ties(text: str) -> list[tuple[str, tuple[bool, ...]]]:
 def _mark_chord_ties(score: stream.Score, text: str) -> None:
     """Put the ties written on and into chords on the chords' notes, in place.
 
-    music21's ABC reader keeps no tie on a chord (``[D2F2]-[D2F2]``, ``[D2-F2][DF]``) nor on a
-    chord a note is tied into (``D2-[DF]``); the standard and abc2midi tie each such pitch to
-    the same pitch in the next note or chord. Each chord note tied onward gets a "start" tie
-    (or "continue"), each chord note a tie reaches a "stop"; notes music21 ties itself. The
-    score's elements are paired with the text's as in :func:`_mark_written_spans` (one voice
-    only; nothing is marked when the kinds disagree). :func:`score_to_midi_bytes` plays them.
+    music21's ABC reader keeps no tie on a chord (``[D2F2]-[D2F2]``, ``[D2-F2][DF]``), nor on a
+    chord a note is tied into (``D2-[DF]``), nor on a note one chord note is tied into
+    (``[D2-F2]D2``); the standard and abc2midi tie each such pitch to the same pitch in the
+    next note or chord, a grace chord included (``[D2F2]-{[DF]}``: abc2midi holds D and F into
+    it). Each note tied onward gets a "start" tie (or "continue"), each note a tie reaches a
+    "stop" (music21's own ties on notes agree). The score's elements are paired with the
+    text's as in :func:`_mark_written_spans` (one voice only; nothing is marked when the kinds
+    disagree). :func:`score_to_midi_bytes` plays them.
     """
     from music21 import harmony, tie
 
-    if len(score.parts) > 1:
+    part = _one_voice(score)
+    if part is None:
         return
-    part = score.parts[0] if score.parts else score
     elements = [e for e in part.recurse().notesAndRests if not isinstance(e, harmony.Harmony)]
     written = _written_ties(text)
     if len(written) != len(elements):
@@ -287,19 +300,17 @@ def _mark_chord_ties(score: stream.Score, text: str) -> None:
             return
     tied_in: set[int] = set()
     for element, (_, flags) in zip(elements, written, strict=True):
-        if element.isRest or element.duration.isGrace:
+        members = [] if element.isRest else list(element.notes) if element.isChord else [element]
+        if len(members) != len(flags):  # a rest, or a chord music21 read otherwise: ties end
             tied_in = set()
             continue
-        members = list(element.notes) if element.isChord else [element]
-        if element.isChord and len(members) == len(flags):
-            for member, onward in zip(members, flags, strict=True):
-                into = member.pitch.midi in tied_in
-                if onward or into:
-                    member.tie = tie.Tie(
-                        "continue" if onward and into else "start" if onward else "stop"
-                    )
-        onward_flags = flags if len(members) == len(flags) else (False,) * len(members)
-        tied_in = {m.pitch.midi for m, on in zip(members, onward_flags, strict=True) if on}
+        for member, onward in zip(members, flags, strict=True):
+            into = member.pitch.midi in tied_in
+            if onward or into:
+                member.tie = tie.Tie(
+                    "continue" if onward and into else "start" if onward else "stop"
+                )
+        tied_in = {m.pitch.midi for m, on in zip(members, flags, strict=True) if on}
 
 
 def music21_source(score: stream.Score) -> SourcedText | None:
@@ -366,6 +377,10 @@ def abc_to_score(abc: str, *, played: bool = False) -> stream.Score:
 
 
 # -- MIDI and MusicXML ---------------------------------------------------------------------
+
+
+# A MIDI tempo is microseconds per quarter note in 24 bits: 16.8 s per quarter at the slowest.
+SLOWEST_MIDI_TEMPO = 60_000_000 / 0xFFFFFF
 
 
 def _set_tempo(score: stream.Score, tempo_bpm: float) -> None:
@@ -567,6 +582,11 @@ def score_to_midi_bytes(score: stream.Score, *, tempo_bpm: float | None = None) 
     if tempo_bpm is not None:
         if not tempo_bpm > 0:
             raise ConversionError(f"tempo must be positive, not {tempo_bpm}")
+        if tempo_bpm < SLOWEST_MIDI_TEMPO:  # music21 would write it wrapped round (3 -> 18.6)
+            raise ConversionError(
+                f"tempo {tempo_bpm} is slower than a MIDI file can hold "
+                f"({SLOWEST_MIDI_TEMPO:.2f} quarter notes per minute)"
+            )
         _set_tempo(score, tempo_bpm)
     remove_chord_symbols(score)
     realize_grace_notes(score)
