@@ -63,6 +63,7 @@ def test_restores_training_mode_and_handles_no_tunes(tiny_model, folk_ids) -> No
     assert model.training
     empty = evaluate(model, [])
     assert empty.chars == 0 and math.isnan(empty.loss_nats_per_char)
+    assert math.isnan(empty.accuracy)  # no predictions: no accuracy either, not 0 or None
     assert isinstance(empty, EvalResult)
 
 
