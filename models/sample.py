@@ -115,7 +115,6 @@ def _single_cpu_thread(device: torch.device) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-@torch.no_grad()
 def sample(
     model: CharRNN,
     tokenizer: CharTokenizer,
@@ -144,7 +143,9 @@ def sample(
     was_training = model.training
     model.eval()
     try:
-        with _single_cpu_thread(device):
+        # A `with` rather than the @torch.no_grad() decorator: mutmut skips decorated
+        # functions, and this one is mutation-tested (benchmarks/mutation.py).
+        with torch.no_grad(), _single_cpu_thread(device):
             return _sample_batch(
                 model,
                 tokenizer,

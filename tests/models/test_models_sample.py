@@ -268,3 +268,12 @@ def test_constraint_forbidding_the_top_k_choice(model, folk_tokenizer) -> None:
         out = sample(model, folk_tokenizer, PROMPT, params=params, constraint=forbid)
         assert first not in out[0][len(PROMPT) :]
         assert len(out[0]) > len(PROMPT)
+
+
+def test_no_prompt_is_the_empty_prompt_and_a_named_device_is_used(model, folk_tokenizer) -> None:
+    # The defaults a caller leaves out: no prompt is "" (the model writes the header too), and
+    # a device named as a string is that device (here the model's own, the CPU).
+    params = SamplingParams(seed=3, max_chars=40)
+    default = sample(model, folk_tokenizer, num=2, params=params)
+    explicit = sample(model, folk_tokenizer, "", 2, params, device="cpu")
+    assert default == explicit
