@@ -44,6 +44,7 @@ MODULES: dict[str, list[str]] = {
     "workbench/notation/validate.py": [
         "tests/notation/test_notation_validate.py",
         "tests/notation/test_notation_validate_fields.py",
+        "tests/notation/test_notation_validate_details.py",
     ],
     "models/tokenizer.py": [
         "tests/models/test_models_tokenizer.py",
@@ -64,6 +65,7 @@ MODULES: dict[str, list[str]] = {
         "tests/notation/test_notation_meter_aware.py",
         "tests/notation/test_notation_meter_aware_shape.py",
         "tests/notation/test_notation_meter_aware_rules.py",
+        "tests/notation/test_notation_meter_aware_details.py",
     ],
     "workbench/playback/events.py": [
         "tests/playback/test_playback_events.py",
@@ -80,6 +82,7 @@ MODULES: dict[str, list[str]] = {
         "tests/notation/test_notation_abc2midi_agreement.py",
         "tests/notation/test_notation_midi_agreement.py",
         "tests/notation/test_notation_convert_export.py",
+        "tests/notation/test_notation_convert_details.py",
     ],
     "models/evaluate.py": ["tests/models/test_models_evaluate.py"],
     "models/data.py": [

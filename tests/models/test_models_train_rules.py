@@ -11,18 +11,23 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
 
+import models.train as train_module
 from models.checkpoint import Checkpoint, load_checkpoint
 from models.config import RunConfig
 from models.data import IGNORE
 from models.distributed import Agreement, World
-from models.errors import CheckpointError
+from models.errors import CheckpointError, DataError, DeviceError
 from models.metrics_log import MetricsLog
 from models.tokenizer import SPECIALS, CharTokenizer, EventTokenizer
 from models.train import (
@@ -705,3 +710,272 @@ def test_a_checkpoint_s_metrics_are_the_run_s_at_its_last_evaluation(
         "val_accuracy": evals[-1]["val_accuracy"],
     }
     assert 0 < last.metrics["elapsed"] <= trainer.elapsed
+
+
+# -- what a trainer is built from --------------------------------------------------------------
+
+
+def test_a_run_without_training_or_validation_tunes_is_refused_by_name(tiny_cfg, data) -> None:
+    with pytest.raises(DataError, match=r"^no training tunes$"):
+        Trainer(tiny_cfg(), [], data[1])
+    with pytest.raises(DataError, match=r"^no validation tunes$"):
+        Trainer(tiny_cfg(), data[0], [])
+
+
+def test_a_gpu_asked_for_on_a_machine_without_one_is_refused(monkeypatch, tiny_cfg, data):
+    """The configured device is the one used: "cuda" without a GPU is an error, not the CPU."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(DeviceError, match=r"^device 'cuda' requested but no CUDA GPU"):
+        Trainer(tiny_cfg(device="cuda"), *data)
+
+
+_THREADS = """
+import sys, torch
+from models.config import ModelConfig, RunConfig, TrainConfig
+from models.train import Trainer
+tunes = ["X:1\\nK:G\\nGABc dedB|\\n", "X:2\\nK:D\\nDFAd fdAF|\\n"]
+for threads in map(int, sys.argv[1:]):
+    train = TrainConfig(batch_size=2, seq_len=8, device="cpu", threads=threads)
+    model = ModelConfig(hidden=8, layers=1, embedding=4)
+    Trainer(RunConfig(model=model, train=train), tunes, tunes)
+    print(torch.get_num_threads())
+"""
+
+
+def test_the_configured_thread_count_is_the_one_torch_uses(tiny_cfg, data) -> None:
+    """Two threads in a process of its own: a pool of two threads left in this one would hang
+    the forked processes that other tools (mutmut) start from it."""
+    before = torch.get_num_threads()
+    Trainer(tiny_cfg(threads=0), *data)  # 0: torch's setting is left as it is
+    assert torch.get_num_threads() == before
+    out = subprocess.run(
+        [sys.executable, "-c", _THREADS, "2", "0"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        cwd=Path(__file__).resolve().parents[2],
+    ).stdout.split()
+    assert out == ["2", "2"]
+
+
+# Event texts (REMI, one space after each event) of a few bars of quarter notes.
+_EVENT_SETTINGS = {"encoding": "remi", "version": 1}
+
+
+def _event_texts(count: int) -> list[str]:
+    return [
+        "".join(
+            f"Bar_None Position_{4 * (k % 4)} Pitch_{60 + (i + 3 * k) % 12} Duration_1.0.8 "
+            for k in range(16 + i)
+        )
+        for i in range(count)
+    ]
+
+
+def test_an_event_model_resumes_on_the_events_it_was_trained_on(tiny_cfg) -> None:
+    train_texts, val_texts = _event_texts(8), _event_texts(10)[8:]
+    events = EventTokenizer.fit(train_texts, _EVENT_SETTINGS)
+    first = Trainer(tiny_cfg(seq_len=16), train_texts, val_texts, tokenizer=events)
+    saved = first.checkpoint(with_trainer=True)
+    resumed = Trainer(tiny_cfg(seq_len=16), train_texts, val_texts, resume=saved, tokenizer=events)
+    assert resumed.tokenizer == events and resumed.tokenizer.unit == "event"
+    # Resumed as characters, the same checkpoint is refused: its tokens are events.
+    with pytest.raises(CheckpointError, match=r"is a model of events, but the data is chars$"):
+        Trainer(tiny_cfg(seq_len=16), train_texts, val_texts, resume=saved)
+
+
+class _SecondProcessSays(World):
+    """Rank 0 of two, where the other process's side of the one exchange `Trainer` makes while
+    it is built (the data check) is `theirs`; nothing else here talks to another process."""
+
+    def __init__(self, theirs: str) -> None:
+        super().__init__(size=2, rank=0)
+        self.theirs = theirs
+
+    def gather(self, obj):
+        return [obj, self.theirs]
+
+    def wrap(self, model, device):
+        return model
+
+
+def _data_id(texts: list[str]) -> str:
+    """What a process that read `texts` says it trains on: the tunes' fingerprint (SHA-256 of
+    the NUL-ended tunes, see above) and the size of the vocabulary they give."""
+    digest = hashlib.sha256(b"".join(t.encode("utf-8") + b"\0" for t in texts)).hexdigest()
+    return f"{digest[:16]}/{len(CharTokenizer.fit(texts))}"
+
+
+def test_every_process_must_train_on_the_same_data(tiny_cfg, data) -> None:
+    train_texts, val_texts = data
+    trainer = Trainer(
+        tiny_cfg(), train_texts, val_texts, world=_SecondProcessSays(_data_id(train_texts))
+    )
+    assert trainer.world.size == 2
+    other = _data_id(train_texts[1:])
+    with pytest.raises(DataError, match=r"^process 1 of 2 has other data than process 0 \("):
+        Trainer(tiny_cfg(), train_texts, val_texts, world=_SecondProcessSays(other))
+
+
+def test_a_long_log_interval_keeps_its_sums_exact(tiny_cfg, data, monkeypatch) -> None:
+    """A GPU run reads its sums back every few steps of a big batch: past 2**24 targets a
+    float32 sum would round, so the loss and hit sums are float64 and int64."""
+    trainer = Trainer(tiny_cfg(), *data)
+    n = 2**24 + 1  # the first integer float32 cannot hold
+    _add_steps(trainer, steps=1, chars=n, seconds=1.0, loss=float(n), hits=n)
+    (event,), finite = _flush(trainer, monkeypatch, 0.0)
+    assert finite and (event["loss"], event["accuracy"]) == (1.0, 1.0)
+
+
+# -- the loop's clock ------------------------------------------------------------------------------
+
+
+def test_the_clock_counts_the_steps_and_the_evaluations(tiny_cfg, data, monkeypatch) -> None:
+    """On a stand-in clock where a step takes 1 s and an evaluation 0.25 s (nothing else takes
+    time), each step event's elapsed time is the steps and evaluations before it, and its rate
+    is the real targets of its steps per second of those steps (an event every 2 steps)."""
+    cfg = tiny_cfg(eval_every=2)
+    trainer = Trainer(cfg, *data, control=Control(stop=lambda: trainer.step >= 5), log_every=2)
+    real = [int((b.targets != IGNORE).sum()) for b in trainer.batches.epoch(0)][:5]
+    _stand_in_clock(monkeypatch, trainer, start=100.0)
+    events = list(trainer.run())
+    steps = [e for e in events if e["event"] == "step"]
+    assert [e["step"] for e in events if e["event"] == "eval"] == [2, 4, 5]
+    # Evaluations at steps 2 and 4 come after those steps' events; the stop at step 5 sends
+    # its event early, with its one step.
+    assert [e["step"] for e in steps] == [2, 4, 5]
+    assert [e["elapsed"] for e in steps] == [2.0, 4.25, 5.5]
+    rates = [(real[0] + real[1]) / 2.0, (real[2] + real[3]) / 2.0, float(real[4])]
+    assert [e["chars_per_sec"] for e in steps] == rates
+    assert events[-1]["event"] == "end" and events[-1]["elapsed"] == 5.75
+
+
+def test_early_stopping_waits_for_a_full_window_of_evaluations(tiny_cfg, data) -> None:
+    """Patience counts evaluations since the smoothed loss last improved, and the smoothed
+    loss exists only once `smooth_evals` evaluations are in: a patience of 1 cannot stop the
+    run at its first or second evaluation, and the third (the first full window) is a best."""
+    cfg = tiny_cfg(eval_every=2, patience=1, smooth_evals=3)
+    trainer = Trainer(cfg, *data, control=Control(stop=lambda: trainer.step >= 6))
+    events = list(trainer.run())
+    assert [e["step"] for e in events if e["event"] == "eval"] == [2, 4, 6]
+    assert events[-1]["reason"] == "stopped" and trainer.evals_since_best == 0
+
+
+def test_a_save_request_that_reads_once_is_honoured(
+    tmp_path: Path, tiny_cfg, data, monkeypatch
+) -> None:
+    """The training job's save request clears when read (workbench/training_job.py): a single
+    process must read it once per step, where it decides, and save last.pt then; asked while a
+    step trains or while an evaluation runs, it is answered at the step after."""
+    pending = []
+
+    def save_now() -> bool:
+        asked = bool(pending)
+        pending.clear()
+        return asked
+
+    control = Control(stop=lambda: trainer.step >= 6, save_now=save_now)
+    trainer = Trainer(tiny_cfg(eval_every=4), *data, tmp_path, control=control)
+    step, evaluate = trainer._train_step, trainer._evaluate
+
+    def train_step(batch):
+        if trainer.step == 2:
+            pending.append(True)  # the user asks while the third step trains
+        return step(batch)
+
+    def evaluation():
+        pending.append(True)  # and again during the evaluation of step 4
+        return evaluate()
+
+    monkeypatch.setattr(trainer, "_train_step", train_step)
+    monkeypatch.setattr(trainer, "_evaluate", evaluation)
+    saves, resumable = [], []
+    for event in trainer.run():
+        if event["event"] == "checkpoint" and event["step"] not in (4, 6):  # the evaluations'
+            saves.append((event["step"], Path(event["path"]).name))
+            # What was asked for: a last.pt a run can resume from.
+            resumable.append(load_checkpoint(event["path"]).trainer["epoch_step"])
+    assert saves == [(3, "last.pt"), (5, "last.pt")]
+    assert resumable == [3, 5]
+
+
+def test_a_stop_that_comes_during_a_save_still_ends_on_an_evaluation(
+    tmp_path: Path, tiny_cfg, data
+) -> None:
+    """Every stop evaluates the final weights: a stop asked while a requested last.pt is being
+    written is seen at the next step, which is then evaluated and saved."""
+    asked = []
+    control = Control(stop=lambda: bool(asked), save_now=lambda: trainer.step == 3)
+    trainer = Trainer(tiny_cfg(), *data, tmp_path, control=control)
+    events = []
+    for event in trainer.run():
+        events.append(event)
+        if event["event"] == "checkpoint" and event["step"] == 3:
+            asked.append(True)
+    assert [(e["event"], e["step"]) for e in events if e["event"] in ("eval", "end")] == [
+        ("eval", 4),
+        ("end", 4),
+    ]
+    assert events[-1]["reason"] == "stopped"
+
+
+def test_a_budget_spent_during_an_evaluation_ends_the_run_there(
+    tiny_cfg, data, monkeypatch
+) -> None:
+    """On a stand-in clock (a step 1 s, an evaluation 0.25 s) with a 3.6 s budget and an
+    evaluation after every step: step 3 starts its evaluation at 3.5 s and ends it at 3.75 s,
+    past the budget. That evaluation and its last.pt are final: no fourth step."""
+    trainer = Trainer(tiny_cfg(time_budget=3.6, eval_every=1), *data)
+    _stand_in_clock(monkeypatch, trainer, start=0.0)
+    events = list(trainer.run())
+    assert [e["step"] for e in events if e["event"] == "eval"] == [1, 2, 3]
+    assert (events[-1]["reason"], events[-1]["step"], events[-1]["elapsed"]) == ("time", 3, 3.75)
+
+
+def test_patience_stops_the_run_at_that_many_evaluations_without_a_best(tiny_cfg, data) -> None:
+    """patience 1, no smoothing, and an improvement of 100 nats asked for: the first evaluation
+    is a best (anything beats none), the second is not, and the run stops there."""
+    cfg = tiny_cfg(eval_every=2, patience=1, smooth_evals=1, min_delta=100.0, epochs=3)
+    events = list(Trainer(cfg, *data).run())
+    assert [e["step"] for e in events if e["event"] == "eval"] == [2, 4]
+    assert (events[-1]["reason"], events[-1]["step"]) == ("early_stop", 4)
+
+
+def test_a_run_resumed_at_an_epoch_s_very_end_goes_on_with_the_next(tiny_cfg, data) -> None:
+    """A checkpoint taken after an epoch's last batch, before the epoch counter moved on: the
+    epoch has nothing left to give, so the run starts the next one instead of waiting."""
+    trainer = Trainer(tiny_cfg(epochs=2), *data)
+    trainer.epoch_step = sum(1 for _ in trainer.batches.epoch(0))
+    events = list(trainer.run())
+    first = next(e for e in events if e["event"] == "step")
+    assert (first["step"], math.floor(first["epoch"])) == (1, 1)
+    assert events[-1]["reason"] == "epochs"
+
+
+def test_each_epoch_s_end_reports_its_steps_and_evaluates(tiny_cfg, data) -> None:
+    """Evaluations every epoch and a step event at most every 1000 steps: the end of each
+    epoch still sends the step event of its steps, then its epoch event and evaluation."""
+    cfg = tiny_cfg(epochs=2, eval_unit="epochs", eval_every=1)
+    events = list(Trainer(cfg, *data, log_every=1000).run())
+    ends = [e["step"] for e in events if e["event"] == "epoch"]
+    assert len(ends) == 2
+    assert [e["step"] for e in events if e["event"] == "step"] == ends
+    assert [e["step"] for e in events if e["event"] == "eval"] == ends
+
+
+def _stand_in_clock(monkeypatch, trainer: Trainer, start: float) -> None:
+    """Replace the trainer's clock (only its module's: pytest's own timing keeps the real one)
+    by one that moves only when the trainer works: 1 s per step, 0.25 s per evaluation."""
+    now = [start]
+    monkeypatch.setattr(train_module, "time", SimpleNamespace(perf_counter=lambda: now[0]))
+
+    def timed(took: float, work):
+        def run(*args):
+            now[0] += took
+            return work(*args)
+
+        return run
+
+    monkeypatch.setattr(trainer, "_train_step", timed(1.0, trainer._train_step))
+    monkeypatch.setattr(trainer, "_evaluate", timed(0.25, trainer._evaluate))
