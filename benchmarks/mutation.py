@@ -103,6 +103,7 @@ MODULES: dict[str, list[str]] = {
         "tests/models/test_models_train_log_interval.py",
         "tests/models/test_models_training_faults.py",
         "tests/models/test_models_train_rules.py",
+        "tests/models/test_models_train_details.py",
     ],
 }
 
