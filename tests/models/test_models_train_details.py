@@ -177,6 +177,26 @@ def test_a_rank_that_is_not_the_writer_writes_nothing(tmp_path: Path, tiny_cfg, 
     assert not (tmp_path / "run").exists()
 
 
+def test_a_run_that_ends_its_epochs_between_evaluations_evaluates_at_the_end(
+    tmp_path: Path, tiny_cfg, data
+) -> None:
+    """Evaluations every 1000 steps, one epoch: the run still evaluates and saves the weights it
+    ends with (once: an end that falls on an evaluation is not evaluated twice)."""
+    trainer = Trainer(tiny_cfg(epochs=1, eval_every=1000), *data, tmp_path)
+    events = list(trainer.run())
+    last = trainer.steps_per_epoch
+    assert _sequence(events)[-6:] == [
+        ("step", last),
+        ("epoch", last),
+        ("eval", last),
+        ("checkpoint", last),
+        ("checkpoint", last),
+        ("end", last),
+    ]
+    assert events[-1]["reason"] == "epochs"
+    assert load_checkpoint(tmp_path / "last.pt").step == last
+
+
 # -- what a run reports --------------------------------------------------------------------------
 
 
@@ -265,11 +285,21 @@ def test_an_evaluation_is_a_best_only_by_more_than_min_delta(monkeypatch, tiny_c
 
 
 def test_a_sample_is_drawn_at_temperature_0_8_seeded_by_the_step(tiny_cfg, data) -> None:
+    """One sample with no prompt, of sample_chars at the most, at temperature 0.8 from a
+    generator seeded by the step. Weights scaled up make the network's predictions sharp
+    enough for the temperature to show (a fresh network's are almost uniform)."""
     trainer = Trainer(tiny_cfg(sample_chars=40), *data)
+    with torch.no_grad():
+        for p in trainer.model.parameters():
+            p.mul_(6)
     for step in (3, 4):
         trainer.step = step
-        params = SamplingParams(temperature=0.8, max_chars=40, seed=step)
-        assert trainer._sample() == sample(trainer.model, trainer.tokenizer, "", 1, params)[0]
+        drawn = {
+            t: sample(trainer.model, trainer.tokenizer, "", 1, SamplingParams(t, seed=step))[0][:40]
+            for t in (0.8, 1.0)
+        }
+        assert drawn[0.8] != drawn[1.0]  # the temperature shows
+        assert trainer._sample() == drawn[0.8]
 
 
 def test_without_sample_chars_an_evaluation_draws_no_sample(tiny_cfg, data) -> None:
@@ -472,9 +502,9 @@ def test_train_passes_on_resume_init_and_tokenizer(tmp_path: Path, tiny_cfg, dat
     last = load_checkpoint(tmp_path / "last.pt")
     start = next(train(cfg, *data, resume=last))
     assert (start["resumed"], start["step"]) == (True, 1)
-    grown = [t + "Ω" for t in data[0]]
+    grown = [t + "Ω" for t in data[0][:2]]  # fewer characters than the initial model knows
     start = next(train(cfg, grown, data[1], init=last))
-    assert start["vocab_size"] == len(last.tokenizer) + 1
+    assert start["vocab_size"] == len(last.tokenizer) + 1 > len(CharTokenizer.fit(grown))
     texts = ["Bar_None Pitch_60 Duration_1.0.8 " * (8 + i) for i in range(4)]
     events = EventTokenizer.fit(texts, {"encoding": "remi", "version": 1})
     start = next(train(tiny_cfg(seq_len=8), texts[:3], texts[3:], tokenizer=events))
