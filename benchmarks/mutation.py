@@ -66,6 +66,7 @@ MODULES: dict[str, list[str]] = {
         "tests/notation/test_notation_meter_aware_shape.py",
         "tests/notation/test_notation_meter_aware_rules.py",
         "tests/notation/test_notation_meter_aware_details.py",
+        "tests/notation/test_notation_meter_aware_more.py",
     ],
     "workbench/playback/events.py": [
         "tests/playback/test_playback_events.py",

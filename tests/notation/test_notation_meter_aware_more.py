@@ -1,0 +1,141 @@
+"""Meter-aware decoding: the corners the other test files leave (a prompt's odd bars, the mask
+caches a vocabulary's constraints share, bars with no notes in the shape bias, lengths in a
+broken-rhythm pair). Worked by hand from the module's rules and constants; found by mutation
+testing (benchmarks/mutation.py), each test failing for at least one mutant of the module.
+"""
+
+from __future__ import annotations
+
+import string
+from fractions import Fraction as F
+
+import pytest
+import torch
+
+import workbench.notation.meter_aware as meter_aware
+from models.tokenizer import SPECIALS, CharTokenizer
+from workbench.notation.meter import BarScanner
+from workbench.notation.meter_aware import MeterAwareConstraint
+
+TOKENIZER = CharTokenizer([*SPECIALS, *sorted(set(string.printable) - set("\r\x0b\x0c"))])
+VOCAB = TOKENIZER.vocab
+H, BAR = "X:1\nM:4/4\nL:1/8\nK:G\n", "GABc dBAG|"  # a full 4/4 bar ending on the tonic G
+
+
+@pytest.fixture(autouse=True)
+def cold_caches(monkeypatch):
+    """Masks and length options are built afresh in each test (the caches are shared by every
+    constraint in the process)."""
+    monkeypatch.setattr(meter_aware, "_MASK_CACHES", {})
+    monkeypatch.setattr(meter_aware, "_OPTION_CACHE", {})
+
+
+def scanner(text: str) -> BarScanner:
+    sc = BarScanner()
+    sc.feed_text(text)
+    return sc
+
+
+def allowed(text: str, **kwargs) -> set[str]:
+    return set(MeterAwareConstraint(TOKENIZER, min_bars=0, **kwargs).allowed(scanner(text)))
+
+
+def one(text: str, **kwargs) -> dict[str, float]:
+    """The constraint's logits after `text`, from logits all 0, by token."""
+    out = MeterAwareConstraint(TOKENIZER, **kwargs)(torch.zeros(1, len(VOCAB)), [text])
+    return dict(zip(VOCAB, out[0].tolist(), strict=True))
+
+
+# -- the mask caches ------------------------------------------------------------------------
+
+
+def test_constraints_of_one_vocabulary_share_their_masks():
+    # "A new constraint per Generate starts warm": the mask one constraint built, before or
+    # after its first call, is the very tensor the next one uses on the same device.
+    text = H + "GABc"
+    key = MeterAwareConstraint(TOKENIZER).key(scanner(text))
+    early = MeterAwareConstraint(TOKENIZER)
+    before_a_call = early._forbid(key)
+    called = MeterAwareConstraint(TOKENIZER)
+    called(torch.zeros(1, len(VOCAB)), [text])
+    assert called._forbid(key) is before_a_call
+    later = MeterAwareConstraint(TOKENIZER)
+    assert later._forbid(key) is before_a_call
+
+
+def test_length_options_are_worked_out_once():
+    # The options for a length being written are cached by (prefix, room, base, unit...): the
+    # second asking gets the first answer itself.
+    con = MeterAwareConstraint(TOKENIZER)
+    ask = ("", F(1, 8), F(3, 8), F(1, 8), F(1), 0)  # an eighth note, 3/8 left
+    first = con._options(*ask)
+    two_three_slash = meter_aware.SLASH_B | meter_aware.DIGIT_B[2] | meter_aware.DIGIT_B[3]
+    assert first == (two_three_slash, True, True)
+    assert con._options(*ask) is first
+
+
+# -- bars with no notes in the shape bias ----------------------------------------------------
+
+
+def test_an_empty_bars_bar_line_closes_no_section():
+    # After eight bars, an empty bar ` |`: its `|` closes nothing, so neither `||`/`|]` nor
+    # <end> get the 8-bar section's bias (a full 8th bar's `|` would: SHAPE_CLOSE[0]).
+    after = one(H + BAR * 8 + " |")
+    assert after["|"] == after["]"] == 0.0
+    assert after["<end>"] == meter_aware.HOME_BONUS
+    assert one(H + BAR * 8)["|"] == meter_aware.SHAPE_CLOSE[0]
+
+
+def test_an_empty_bar_is_no_pickups_complement():
+    # A first bar of 3/4 under 4/4 is the pickup; the meter then changes to 3/4, so an empty
+    # bar has `expected - pickup` = 0 left, the pickup's complement's length: but with no
+    # notes it closes no section, and its bar lines are unbiased.
+    after = one(H + "GABc dB|\nM:3/4\n")
+    assert after["|"] == after[":"] == 0.0
+
+
+# -- elements --------------------------------------------------------------------------------
+
+
+def test_a_chord_of_no_length_leaves_nothing_to_allow():
+    # A prompt's `[C0E]` (a zero-length first note makes the chord's length 0): no length
+    # can be given to it, so the rules allow nothing and the row goes unmasked.
+    assert allowed(H + "[C0E]") == set()
+    assert one(H + "[C0E]")["A"] == 0.0
+
+
+def test_the_second_note_of_a_broken_pair_keeps_the_first_ones_length():
+    # `A>B`: B is written as long as A (no length), so no length character may follow it...
+    after = allowed(H + "A>B")
+    assert not after & set("0123456789/") and "|" in after
+    # ...while a prompt's `A2>B3`, already longer, may still be made good (`B3/`).
+    assert "/" in allowed(H + "A2>B3")
+
+
+def test_a_numerator_too_long_alone_is_allowed_where_nothing_else_completes_the_bar():
+    # The last note of a triplet (2/3 of L:1/8 each) with 1/64 of the bar left: only `g3/16`
+    # (3/16 of 2/3 of an eighth) fills it, and its numerator 3 alone would overfill the bar.
+    # The rules mask such numerators only while some other length would do.
+    assert allowed(H + "AB/c/4d/8(3e4f5g") == {"'", "3"}
+
+
+def test_a_tie_goes_on_to_its_note_with_the_first_accidental_alone():
+    # A prompt's `^_A-` (two different accidentals): the tied note is `A` (the accidental
+    # holds through the bar) or begins with the first accidental, never the second.
+    after = allowed(H + "^_A-")
+    assert {"A", "^"} <= after and "_" not in after
+
+
+def test_no_bar_line_between_the_notes_of_a_broken_pair():
+    # A prompt's `A>[`: the bracket can only open the pair's second element (a chord), not
+    # make a `[|` bar line, which would leave the pair without its second note.
+    assert allowed(H + "A>[") == set("ABCDEFGabcdefg^_=")
+
+
+def test_a_note_starts_in_a_tuplet_only_if_the_tuplets_other_notes_still_fit():
+    # A triplet under L:1/8: each note 2/3 of its written length. `A2B/c/8` is 21/64 of the
+    # bar, `(3c4c4` two more notes of 4 * 2/3 eighths: 1/192 of a whole note is left, which
+    # the triplet's last note fills as `c/16` (1/16 * 2/3 of an eighth): it may start.
+    assert {"c", "G", "z"} <= allowed(H + "A2B/c/8(3c4c4")
+    # After one note `c8` the same 1/192 is left for two: no note may start, the line may end.
+    assert allowed(H + "A2B/c/8(3c8 ") == {"\n"}
