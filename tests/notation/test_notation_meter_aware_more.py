@@ -37,7 +37,9 @@ def scanner(text: str) -> BarScanner:
 
 
 def allowed(text: str, **kwargs) -> set[str]:
-    return set(MeterAwareConstraint(TOKENIZER, min_bars=0, **kwargs).allowed(scanner(text)))
+    """What may follow `text` (by default with no shortest-tune rule)."""
+    con = MeterAwareConstraint(TOKENIZER, **{"min_bars": 0, **kwargs})
+    return set(con.allowed(scanner(text)))
 
 
 def one(text: str, **kwargs) -> dict[str, float]:
@@ -139,3 +141,92 @@ def test_a_note_starts_in_a_tuplet_only_if_the_tuplets_other_notes_still_fit():
     assert {"c", "G", "z"} <= allowed(H + "A2B/c/8(3c4c4")
     # After one note `c8` the same 1/192 is left for two: no note may start, the line may end.
     assert allowed(H + "A2B/c/8(3c8 ") == {"\n"}
+
+
+# -- a prompt's `+...+` decoration ------------------------------------------------------------
+
+
+def test_a_plus_decoration_has_a_name_of_at_most_twelve_characters():
+    # The rules write no `+trill+`, but a prompt may open one: a name must come first (no
+    # empty `++`), then it may close, and after DECO_MAX characters it must.
+    name = set(meter_aware.DECO_NAME_CHARS)
+    assert allowed(H + "+") == name
+    assert allowed(H + "+tr") == name | {"+"}
+    assert allowed(H + "+" + "a" * meter_aware.DECO_MAX) == {"+"}
+
+
+# -- body field lines and comments ----------------------------------------------------------
+
+
+def test_a_body_field_line_or_comment_ends_no_tune_before_its_eighth_bar():
+    # After one bar on the tonic, a `T:` line or a comment: free text, but no <end> while the
+    # tune is shorter than MIN_BARS (the shortest-tune rule holds there too).
+    for text in (H + BAR + "\nT:x", H + BAR + "% hi", H + "GABc dBAG %"):
+        assert "<end>" not in allowed(text, min_bars=None), text
+        assert "<end>" in allowed(text), text
+    # A comment after a bar that ends away from home (on B in G): no <end> either.
+    assert "<end>" not in allowed(H + "GABc dBAB|% hi")
+
+
+# -- chords and brackets -------------------------------------------------------------------
+
+
+def test_inside_a_chord_only_notes_and_marks():
+    notes = set("ABCDEFGabcdefg")
+    assert allowed(H + "[^") == notes  # an accidental's note
+    # After three octave marks no more: another note, an accidental or the chord's end.
+    assert allowed(H + "[c'''") == notes | set("^_=]")
+
+
+def test_a_bracket_after_a_full_bar_can_only_be_a_bar_line():
+    assert allowed(H + "GABc dBAG[") == {"|"}
+    # At a pickup's complement (5/8 after a 1/8 pickup in 6/8), `[|` may close the bar.
+    jig = "X:1\nM:6/8\nL:1/8\nK:G\nD|GAB BAB|gdB G2["
+    assert "|" in allowed(jig) and "A" in allowed(jig)
+
+
+def test_a_second_ending_bracket_only_after_the_first_endings_repeat():
+    # `[2` needs both: the `:|` just written and a first ending `[1`/`|1` before it.
+    last = "GABc dBAG"
+    no_first = allowed(H + "|:" + last + "|" + last + ":|[")
+    assert "2" not in no_first and "|" in no_first
+    no_repeat = allowed(H + "|:" + last + "|[1 " + last + "|[")
+    assert "2" not in no_repeat and "|" in no_repeat
+    # Where it may come, the bar may still begin otherwise, or the bracket be a bar line.
+    assert {"2", "A", "^", "|", "K"} <= allowed(H + "|:" + last + "|[1 " + last + ":|[")
+
+
+def test_after_a_first_ending_bracket_the_bar_begins():
+    # `[1` (VARIANT while its numbers are read): what may begin a bar, or end the empty one.
+    after = allowed(H + "|:" + BAR + "[1")
+    assert {" ", "\n", "A", "z", "^", "|", ":"} <= after and "]" not in after
+    # A tie across it goes on to its note.
+    assert allowed(H + "|:GABc dBA-|[1") == {" ", "\n", ":", "A", "|"}
+
+
+# -- tuplets and grace groups --------------------------------------------------------------
+
+
+def test_a_tuplet_opens_only_outside_another_and_where_its_shortest_notes_fit():
+    music = set('ABCDEFGabcdefgz^_=[{!".~HLMOPSTuv')
+    # Inside a triplet a prompt's `(` is a slur: no tuplet within it.
+    assert allowed(H + "(3A(") == music
+    # With 1/8 of the unit left (2 of its sixteenths), only (3 and (6 fit: their shortest
+    # notes (sixteenths) take the time of 2 sixteenths all together, (2 and (4's of 3.
+    assert allowed(H + "ABcd efga7/8(") == music | {"3", "6"}
+    # Just after `(3` its first note begins: no slur `(` (and no grace group after one).
+    assert allowed(H + "(3") == music
+    assert allowed(H + "{g}(3") == music - {"{"}
+
+
+def test_a_grace_group_holds_at_most_eight_notes():
+    notes = set("ABCDEFGabcdefg^_=")
+    assert allowed(H + "{") == notes | {"/"}  # `{/g}`: an acciaccatura
+    assert allowed(H + "{/") == notes
+    # A prompt's stray `X` is no grace note: a note must come before the group may close.
+    assert allowed(H + "{gX") == notes
+    # Octave marks on a grace note, at most three.
+    assert allowed(H + "{g''") == notes | {"'", "}"}
+    assert allowed(H + "{g'''") == allowed(H + "{G,,,") == notes | {"}"}
+    assert {"A", "^", "}"} <= allowed(H + "{gagagag")
+    assert allowed(H + "{gagagaga") == {"}", "'"}
