@@ -23,6 +23,7 @@ from workbench.notation.meter_aware import (
     END_AT,
     HOME_BONUS,
     HOME_MARGIN,
+    SECTION_END,
     SHAPE_CLOSE,
     SHAPE_END,
     TONIC_PULL,
@@ -191,9 +192,10 @@ def test_a_section_needs_a_whole_bar():
     a_part = in_d + "|:" + "DEFA dAFD|" * 7 + "DEFA dAFD:|"
     fragment = one(a_part + "D2||\n")
     assert fragment[END] == HOME_BONUS + END_AFTER_REPEAT + END_AT[8]
-    # One whole bar after it is a section (a second one): <end> after 9 bars as usual.
+    # One whole bar after it is a section (a second one): <end> after 9 bars as usual, less
+    # the bias for a last section under 4 bars.
     bar = one(a_part + "DEFA dAFD||\n")
-    assert bar[END] == HOME_BONUS + SHAPE_END[3]
+    assert bar[END] == HOME_BONUS + SHAPE_END[3] + SECTION_END[3]
 
 
 def test_the_end_bias_counts_the_bars_the_tune_would_have():

@@ -70,6 +70,10 @@ what real tunes do:
   every bar past `LATE_FROM`, so that a tune is at home where it should end.
 - Just after a first section closed by a repeat (`|: A :|`), `<end>` gets `END_AFTER_REPEAT`:
   a dance's A part is not the whole tune (2 of 1,200 training tunes are one repeated section).
+- In a tune that has closed a section before, `<end>` also gets `SECTION_END` by the bars of
+  the section it would close, the tune's last: + after 8 or 16, - after 4 or 12, -- after other
+  counts, --- under 4 (`END_AT` alone pulled the end to bar 16 whatever the form: `||` at bar
+  14 and two bars more, or a 4-bar A part and a 12-bar B part).
 Measured (benchmarks/musicality.py --num 300 --temperatures 1.0 --meter-aware, seeds 101, 202,
 303; real: each seed's 300 held-out tunes) against corpus:folk: bars median 15-16 (real 14-16),
 p90 24 (22-24); TV distance of the bar-count bins 0.10-0.12 (0.40-0.42 before); sections 8 or 16
@@ -77,13 +81,17 @@ bars long 34-39 % (real 56-59 %; 8 % before); ending on the tonic 99.7-100 %, ab
 99.7-100 %, every bar fits. Against the model's own training tunes (`--data` the file
 scripts/build_pretrained_corpus.py writes, without Ryan's), after the `X:0` and repeat fixes:
 two repeated 8-bar parts 2.3-3.3 % (real 9.7-13.0 %), sections 8 or 16 bars 33-37 % (50-52 %),
-1.51-1.55 sections a tune (1.22-1.29), bar-bin TV 0.10-0.19. The parts are the gap left: they
-belong to the quarter of the tunes that are Irish or Scottish (47 % of those are two 8-bar
-parts, 1 % of Essen's songs), and the model writes that style in 18 % of its tunes, not 25 %
-(without the constraint too), and closes its first section at bar 8 in a third of them, not
-57 %. A larger bias there (SHAPE_CLOSE[0] 3.5 or 5) or one for an open `|:` at bar 8 moved two
-8-bar parts by a point or two and made more 8 + other sections: a logit bias cannot give the
-model a form it has not learnt.
+1.51-1.55 sections a tune (1.22-1.29), bar-bin TV 0.10-0.19. The parts were the gap left: they
+belong to the quarter of the tunes that are Irish or Scottish (44-47 % of those are two 8-bar
+parts, 1-2 % of Essen's songs); the model writes that style in 18 % of its tunes, not 25 %, and
+closed its first section at bar 8 in a third of them (real: two thirds), ending the tune at bar
+16 whatever its sections (`(4, 12)`, `(12, 4)`, `(14, 2)`). With SHAPE_CLOSE[0] raised from 2 to
+6 and SECTION_END (1,000 tunes at each of seeds 101, 202, 303, real: 1,000 held-out training
+tunes each): two 8-bar parts 7.9 / 8.4 / 7.5 % (real 12.4 / 11.3 / 12.4 %), sections 8 or 16
+bars 46-48 % (50-53 %), abc2midi clean 99.7 / 100 / 99.9 %, music21 100 / 100 / 99.9 %, on the
+tonic 99.7-100 %, bar-bin TV 0.13-0.16. The cost: 1.70-1.77 sections a tune (real 1.23-1.28),
+as the bias at bar 8 also splits some of Essen's one-section songs. A bias cannot give the
+model a form it has not learnt: the rest is the model's.
 
 A prompt is the user's and may break these rules: a bar it overfilled may end at a bar line,
 and where it leaves the rules nothing to allow (a chord symbol or inline field they cannot
@@ -299,6 +307,7 @@ class _Row:
         "first_repeated",
         "in_boundary",
         "key",
+        "last_section",
         "scanner",
         "section_start",
         "sections",
@@ -314,6 +323,8 @@ class _Row:
         self.section_start = Fraction(0)
         self.sections = 0
         self.in_boundary = False
+        # The bars of the section closed most recently (the tune's last, if it ends there).
+        self.last_section = 0
         # Whether the first section was closed by a repeat (`:|`, `::`): a tune is then a
         # dance's first part, and it goes on (see END_AFTER_REPEAT).
         self.first_repeated = False
@@ -327,6 +338,7 @@ class _Row:
                 self.in_boundary = True
                 if sc.bars_played - self.section_start >= 1:
                     self.sections += 1
+                    self.last_section = round(sc.bars_played - self.section_start)
                     if self.sections == 1:
                         self.first_repeated = sc.token.startswith(":")
             self.section_start = sc.bars_played
@@ -482,6 +494,7 @@ class MeterAwareConstraint:
         home = self.home_bonus
         if self.shape and row.first_repeated and row.sections == 1 and row.in_boundary:
             home += END_AFTER_REPEAT  # just after `|: A :|`: the B part comes
+        home += self._section_end(row)
         flat = [(self._end_id, home)] if ends and home else []
         if not self.shape or sc.meter is None or mode not in (NORMAL, ELEM, TOKEN):
             return flat
@@ -537,6 +550,25 @@ class MeterAwareConstraint:
                     if c in self._char_ids
                 ]
         return out
+
+    def _section_end(self, row: _Row) -> float:
+        """`SECTION_END`'s term for <end> by the bars of the section <end> would make the
+        tune's last: 0 in a tune that has closed no section before it (its one section is
+        judged by its bars, `_end_bias`)."""
+        if not self.shape:
+            return 0.0
+        if row.in_boundary:
+            # Just past a section bar line: the section it closed would be the last.
+            return _section_end_bias(row.last_section) if row.sections >= 2 else 0.0
+        sc = row.scanner
+        if not row.sections or sc.meter is None:
+            return 0.0
+        expected = sc.expected()
+        if not expected:
+            return 0.0
+        played = sc.bars_played + (sc.used / expected if sc.has_notes else 0)
+        bars = round(played - row.section_start)
+        return _section_end_bias(bars) if bars >= 1 else 0.0
 
     def allowed(self, scanner: BarScanner) -> list[str] | None:
         """The tokens allowed after what `scanner` has read (None: all); for tests and views."""
@@ -1004,8 +1036,10 @@ HOME_BONUS = 1.0
 #: even number from 6; anything else (odd, 2, a pickup alone) gets the last. Real tunes'
 #: sections are 8 or 16 bars long (59 % of 880 in 600 held-out tunes of corpus:folk), 4 or 12
 #: (15 %), 10, 14 or other even lengths; the model wrote `||` after 1 or 2 bars in a third of
-#: its tunes.
-SHAPE_CLOSE = (2.0, 0.0, -1.0, -4.0)
+#: its tunes. With 2 at bar 8 (before 2026-12-06) the model still closed its first section there
+#: in a third of its dance tunes (real: two thirds); 6, with SECTION_END, more than doubled its
+#: two 8-bar-part tunes (2.3-3.3 % -> 7.5-8.4 %; 5 gave 6 % at one seed; see the module doc).
+SHAPE_CLOSE = (6.0, 0.0, -2.0, -5.0)
 #: Logits added to <end> at home (besides HOME_BONUS) by the tune's bars: at 8 and 16 bars
 #: (END_AT), else by what the bars are a multiple of: 8, 4, 2, or odd. The model's own <end>
 #: is unlikely anywhere but its own idea of an ending (measured: p(<end>) under 0.001 at the
@@ -1016,6 +1050,13 @@ SHAPE_END = (4.0, 3.0, 1.5, -2.0)
 #: that repeat their first section go on to a second (2 of 1,200 training tunes are a single
 #: repeated section; of the shipped model's tunes 2 %, most of them an 8-bar dance's A part).
 END_AFTER_REPEAT = -8.0
+#: Logits added to <end> in a tune that has closed a section before, by the bars of the section
+#: <end> would close (its last): a multiple of 8, of 4, another count from 4, under 4. Of 152
+#: training tunes of two or more sections (in 600), the last was 8 bars long in 118, 4 in 17
+#: (nearly all after 4-bar sections: `(4, 4)`), 16 in 8, never under 4; of the shipped model's,
+#: a quarter ended under 4 bars after a `||` (`END_AT` pulling <end> to bar 16 whatever the form)
+#: and most 4-bar last sections followed 8-bar ones.
+SECTION_END = (2.0, -3.0, -4.0, -8.0)
 #: Past this many bars the <end> bonus grows by LATE_BONUS a bar, whatever the bar's number.
 LATE_FROM = 20
 LATE_BONUS = 1.0
@@ -1044,6 +1085,15 @@ def _end_bias(bars: int) -> float:
         if bars % step == 0:
             return SHAPE_END[i] + late
     return SHAPE_END[-1] + late
+
+
+def _section_end_bias(bars: int) -> float:
+    """The logit added to <end> (see SECTION_END) when the tune's last section has `bars`."""
+    if bars % 8 == 0:
+        return SECTION_END[0]
+    if bars % 4 == 0:
+        return SECTION_END[1]
+    return SECTION_END[2] if bars >= 4 else SECTION_END[3]
 
 
 def _tonic_pull(bar: int) -> float:
