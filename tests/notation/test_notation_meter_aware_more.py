@@ -209,8 +209,9 @@ def test_after_a_first_ending_bracket_the_bar_begins():
 
 def test_a_tuplet_opens_only_outside_another_and_where_its_shortest_notes_fit():
     music = set('ABCDEFGabcdefgz^_=[{!".~HLMOPSTuv')
-    # Inside a triplet a prompt's `(` is a slur: no tuplet within it.
-    assert allowed(H + "(3A(") == music
+    # Inside a triplet a prompt's `(` is a slur: no tuplet within it, though `A3` (a quarter
+    # in the triplet) leaves a room the shortest notes could fill.
+    assert allowed(H + "(3A3(") == music
     # With 1/8 of the unit left (2 of its sixteenths), only (3 and (6 fit: their shortest
     # notes (sixteenths) take the time of 2 sixteenths all together, (2 and (4's of 3.
     assert allowed(H + "ABcd efga7/8(") == music | {"3", "6"}
