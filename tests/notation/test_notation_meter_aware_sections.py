@@ -107,3 +107,36 @@ def test_a_tune_of_one_section_is_judged_by_its_bars_alone():
 def test_without_the_shape_bias_there_is_no_section_term():
     tune = H + BAR * 13 + "GABc dBAG||\n" + BAR * 2
     assert end_logit(tune + "\n", shape=False) == HOME_BONUS
+
+
+@pytest.mark.parametrize(
+    ("header", "bar", "last"),
+    [
+        (H, BAR, "GABc dBAG"),  # the bar's last note still being written
+        (H, BAR, "GA G6"),  # a long last note: its bar counts whole (2/8 written before it)
+        ("X:1\nM:6/8\nL:1/8\nK:G\n", "GAB cBG|", "GAB cBG"),  # 6/8: a bar is 3/4, not 1
+        ("X:1\nM:6/8\nL:1/8\nK:G\n", "GAB cBG|", "GAB G3"),
+    ],
+)
+def test_an_ending_inside_the_last_bar_counts_that_bar(header, bar, last):
+    """<end> may come right after the note that fills the 16th bar, before its bar line: the
+    second section is then 8 bars, not 7 (a bar counted by what was written before its last
+    note) or 9."""
+    tune = header + bar * 7 + bar.replace("|", "||\n") + bar * 7 + last
+    assert sections_read_by_music21(tune + "|]") == (8, 8)
+    assert end_logit(tune) == HOME_BONUS + END_AT[16] + EIGHT
+
+
+def test_a_pickup_after_a_section_line_is_no_last_section():
+    # Eight bars, `||`, and a quarter-bar pickup closed by `|`: the tune could end after 8 bars
+    # (music21 reads one section); the pickup is under half a bar, so no section term.
+    tune = H + BAR * 7 + "GABc dBAG||\n" + "G2|"
+    assert sections_read_by_music21(tune) == (8,)
+    assert end_logit(tune) == HOME_BONUS + END_AT[8]
+
+
+def test_one_bar_after_a_section_line_is_a_short_last_section():
+    # Not after a repeat (no END_AFTER_REPEAT): the 1-bar section alone lowers <end>.
+    tune = H + BAR * 7 + "GABc dBAG||\n" + "GABc dBAG||\n"
+    assert sections_read_by_music21(tune) == (8, 1)
+    assert end_logit(tune) == HOME_BONUS + SHAPE_END[3] + SHORT

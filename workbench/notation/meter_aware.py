@@ -514,10 +514,7 @@ class MeterAwareConstraint:
             if ends:
                 out.append((self._end_id, home + _end_bias(round(sc.bars_played))))
             return out
-        used = sc.used + (sc.pending_length() if mode == ELEM else 0)
-        empty = not sc.has_notes and mode != ELEM
-        # The bars the tune would have if it ended here (an empty bar adds none).
-        played = sc.bars_played if empty else sc.bars_played + used / expected
+        used, empty, played = _bar_position(sc, expected)
         if bits & (BAR_B | COLON_B) and not empty:
             bars = round(played - row.section_start)
             if used == expected:
@@ -560,14 +557,11 @@ class MeterAwareConstraint:
         if row.in_boundary:
             # Just past a section bar line: the section it closed would be the last.
             return _section_end_bias(row.last_section) if row.sections >= 2 else 0.0
-        sc = row.scanner
-        if not row.sections or sc.meter is None:
+        expected = row.scanner.expected()
+        if not row.sections or not expected:
             return 0.0
-        expected = sc.expected()
-        if not expected:
-            return 0.0
-        played = sc.bars_played + (sc.used / expected if sc.has_notes else 0)
-        bars = round(played - row.section_start)
+        # A section under half a bar (a pickup after a section line) is no last section.
+        bars = round(_bar_position(row.scanner, expected)[2] - row.section_start)
         return _section_end_bias(bars) if bars >= 1 else 0.0
 
     def allowed(self, scanner: BarScanner) -> list[str] | None:
@@ -1085,6 +1079,15 @@ def _end_bias(bars: int) -> float:
         if bars % step == 0:
             return SHAPE_END[i] + late
     return SHAPE_END[-1] + late
+
+
+def _bar_position(sc: BarScanner, expected: Fraction) -> tuple[Fraction, bool, Fraction]:
+    """(used, empty, played) where `sc` is: the bar's length so far (with the element still
+    being written), whether the bar is empty, and the bars the tune would have if it ended
+    here (an empty bar adds none; a bar that a long last note fills counts whole)."""
+    used = sc.used + (sc.pending_length() if sc.mode == ELEM else 0)
+    empty = not sc.has_notes and sc.mode != ELEM
+    return used, empty, (sc.bars_played if empty else sc.bars_played + used / expected)
 
 
 def _section_end_bias(bars: int) -> float:
