@@ -231,3 +231,25 @@ def test_a_grace_group_holds_at_most_eight_notes():
     assert allowed(H + "{g'''") == allowed(H + "{G,,,") == notes | {"}"}
     assert {"A", "^", "}"} <= allowed(H + "{gagagag")
     assert allowed(H + "{gagagaga") == {"}", "'"}
+
+
+# -- the last section's bars (SECTION_END) ---------------------------------------------------
+
+
+def test_the_last_section_counts_its_bars_with_the_one_being_written():
+    home, (eight, _, _, short) = meter_aware.HOME_BONUS, meter_aware.SECTION_END
+    end_at, other = meter_aware.END_AT, meter_aware.SHAPE_END[3]
+    first = H + BAR * 8 + "||"  # an 8-bar first section
+    # In the last bar of an 8-bar second section (its bar line not written yet): 8 bars, in
+    # 4/4 and in 2/4 (where a full bar's duration is half a whole note).
+    last = "GABc dBAG"
+    assert one(first + BAR * 7 + last)["<end>"] == home + end_at[16] + eight
+    polka = "X:1\nM:2/4\nL:1/8\nK:G\n" + "GABG|" * 7 + "GABG||" + "GABG|" * 7 + "GABG"
+    assert one(polka)["<end>"] == home + end_at[16] + eight
+    # One bar after the section bar line: a last section of one bar.
+    assert one(first + BAR)["<end>"] == home + other + short
+    # A quarter-bar pickup after it: no bar yet (rounded to 0), so no SECTION_END term.
+    assert one(first + "G2|")["<end>"] == home + end_at[8]
+    # A section of one whole bar closed by `||` is a section (the tune's last): the bias for a
+    # last section under 4 bars (its first section was not repeated: no END_AFTER_REPEAT).
+    assert one(first + BAR + "||\n")["<end>"] == home + other + short
