@@ -15,6 +15,7 @@ import json
 import locale
 import math
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -28,7 +29,14 @@ from models.errors import CheckpointError
 from models.evaluate import EvalResult, evaluate
 from models.sample import SamplingParams, sample
 from models.tokenizer import CharTokenizer, EventTokenizer
-from models.train import Control, Trainer, _state_from_list, _state_to_list, train
+from models.train import (
+    Control,
+    Trainer,
+    _state_from_list,
+    _state_to_list,
+    make_optimizer,
+    train,
+)
 
 DIVERGING = {**PLAIN_SGD, "eval_every": 1000, "lr": 1e6, "grad_clip": 0.0}
 
@@ -83,19 +91,10 @@ class _Unflagged:
             yield dataclasses.replace(batch, last=False)
 
 
-def _stop_at(steps: int) -> Control:
-    box: list[Trainer] = []
-    control = Control(stop=lambda: box[0].step >= steps)
-    control.box = box  # type: ignore[attr-defined]
-    return control
-
-
 def _trainer(cfg, data, run_dir=None, steps: int | None = None, **kwargs) -> Trainer:
     """A trainer that stops on request once `steps` steps are done (None: never asks)."""
-    control = _stop_at(steps) if steps is not None else Control()
+    control = Control(stop=lambda: steps is not None and trainer.step >= steps)
     trainer = Trainer(cfg, *data, run_dir, control=control, **kwargs)
-    if steps is not None:
-        control.box.append(trainer)  # type: ignore[attr-defined]
     return trainer
 
 
@@ -509,3 +508,28 @@ def test_train_passes_on_resume_init_and_tokenizer(tmp_path: Path, tiny_cfg, dat
     events = EventTokenizer.fit(texts, {"encoding": "remi", "version": 1})
     start = next(train(tiny_cfg(seq_len=8), texts[:3], texts[3:], tokenizer=events))
     assert (start["unit"], start["vocab_size"]) == ("event", len(events))
+
+
+# -- the optimizer on a GPU ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "fused"),
+    [
+        ("sgd", "SGD", True),
+        ("adam", "Adam", True),
+        ("adamw", "AdamW", True),
+        ("rmsprop", "RMSprop", None),
+    ],
+)
+def test_on_cuda_the_optimizer_asks_for_its_fused_kernel(
+    monkeypatch, tiny_cfg, name: str, kind: str, fused
+) -> None:
+    """Parameters on a CUDA device (stand-ins: no GPU is needed to name one) get the fused
+    kernels of SGD, Adam and AdamW; RMSprop has none and is asked for none."""
+    asked = {}
+    monkeypatch.setattr(torch.optim, kind, lambda params, **kw: asked.update(kw))
+    on_cuda = SimpleNamespace(device=torch.device("cuda"))
+    model = SimpleNamespace(parameters=lambda: iter([on_cuda, on_cuda]))
+    make_optimizer(model, tiny_cfg(optimizer=name))
+    assert asked.get("fused") is fused
