@@ -87,9 +87,9 @@ parts, 1-2 % of Essen's songs); the model writes that style in 18 % of its tunes
 closed its first section at bar 8 in a third of them (real: two thirds), ending the tune at bar
 16 whatever its sections (`(4, 12)`, `(12, 4)`, `(14, 2)`). With SHAPE_CLOSE[0] raised from 2 to
 6 and SECTION_END (1,000 tunes at each of seeds 101, 202, 303, real: 1,000 held-out training
-tunes each): two 8-bar parts 7.9 / 8.4 / 7.5 % (real 12.4 / 11.3 / 12.4 %), sections 8 or 16
+tunes each): two 8-bar parts 7.9 / 8.5 / 7.5 % (real 12.4 / 11.3 / 12.4 %), sections 8 or 16
 bars 46-48 % (50-53 %), abc2midi clean 99.7 / 100 / 99.9 %, music21 100 / 100 / 99.9 %, on the
-tonic 99.7-100 %, bar-bin TV 0.13-0.16. The cost: 1.70-1.77 sections a tune (real 1.23-1.28),
+tonic 99.7-100 %, bar-bin TV 0.13-0.16. The cost: 1.70-1.78 sections a tune (real 1.23-1.28),
 as the bias at bar 8 also splits some of Essen's one-section songs. A bias cannot give the
 model a form it has not learnt: the rest is the model's.
 
@@ -1032,7 +1032,7 @@ HOME_BONUS = 1.0
 #: (15 %), 10, 14 or other even lengths; the model wrote `||` after 1 or 2 bars in a third of
 #: its tunes. With 2 at bar 8 (before 2026-12-06) the model still closed its first section there
 #: in a third of its dance tunes (real: two thirds); 6, with SECTION_END, more than doubled its
-#: two 8-bar-part tunes (2.3-3.3 % -> 7.5-8.4 %; 5 gave 6 % at one seed; see the module doc).
+#: two 8-bar-part tunes (2.3-3.3 % -> 7.5-8.5 %; 5 gave 6 % at one seed; see the module doc).
 SHAPE_CLOSE = (6.0, 0.0, -2.0, -5.0)
 #: Logits added to <end> at home (besides HOME_BONUS) by the tune's bars: at 8 and 16 bars
 #: (END_AT), else by what the bars are a multiple of: 8, 4, 2, or odd. The model's own <end>
