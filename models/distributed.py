@@ -30,6 +30,7 @@ import contextlib
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -58,6 +59,10 @@ class Agreement:
     save: bool = False
     elapsed: float = 0.0
     totals: list[float] = field(default_factory=list)
+
+
+#: The longest a rank waits for the others before it leaves the process group (World.close).
+CLOSE_WAIT = timedelta(seconds=60)
 
 
 @dataclass
@@ -211,8 +216,16 @@ class World:
         rows = self.rows(batch)
         return [s[:, rows.start : rows.stop] for s in state]
 
-    def close(self) -> None:
+    def close(self, together: bool = False) -> None:
+        """Leave the process group. `together`, for a run that ended normally: first wait for
+        the other ranks (at most CLOSE_WAIT), so that no rank tears its connections down while
+        another still writes its last checkpoint. Once, under load, gloo aborted the writing
+        rank at exit ("terminate called without an active exception") after the other had
+        left. The wait is bounded, so a rank that ended some other way holds no one for long."""
         if self.size > 1 and dist.is_initialized():
+            if together:
+                with contextlib.suppress(RuntimeError):  # a rank that never came: leave anyway
+                    dist.monitored_barrier(group=self.control, timeout=CLOSE_WAIT)
             dist.destroy_process_group()
 
 

@@ -253,6 +253,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             print("\nstopping after this step (Ctrl-C again to abort)...", file=sys.stderr)
 
     previous = {sig: signal.signal(sig, on_stop_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    ended = False
     try:
         trainer = Trainer(
             cfg,
@@ -265,11 +266,14 @@ def cmd_train(args: argparse.Namespace) -> int:
             tokenizer=tokenizer,
             world=world,
         )
-        return _drive(trainer, args)
+        code = _drive(trainer, args)
+        ended = True
+        return code
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        world.close()
+        # After an exception a peer may be inside a collective: leave at once, as it will.
+        world.close(together=ended)
 
 
 def _drive(trainer: Any, args: argparse.Namespace) -> int:
