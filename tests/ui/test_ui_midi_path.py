@@ -357,7 +357,8 @@ def test_the_first_chorales_load_shows_its_conversion_and_cancels(qtbot) -> None
         pane.load()
     done, total, source = progressed.args
     assert done == 1 and total > 300 and source.startswith("converting bach/")
-    assert pane.cancel_button.isEnabled()
+    # Under pytest-randomly seed 3 (whole suite) the button was once disabled here: say why.
+    assert pane.cancel_button.isEnabled(), (pane.loader.is_running(), pane.status_label.text())
     assert pane.status_label.text().startswith("Converting bach/")
     with qtbot.waitSignal(pane.loader.cancelled, timeout=60_000):
         qtbot.mouseClick(pane.cancel_button, Qt.MouseButton.LeftButton)
