@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from pathlib import Path
 
 import mido
@@ -344,9 +345,22 @@ def test_controls_follow_the_models_kind_and_the_roll_follows_the_stream(
     pane.shutdown()
 
 
-def test_the_first_chorales_load_shows_its_conversion_and_cancels(qtbot) -> None:
+def test_the_first_chorales_load_shows_its_conversion_and_cancels(qtbot, monkeypatch) -> None:
+    from workbench.midi_data import chorales
     from workbench.ui.panes.dataset_pane import DatasetPane
 
+    # The first chorale converts for real; the second waits for the test (music21 takes
+    # seconds each when cold, but after an earlier test its own parse cache made all 349 take
+    # about a second: under random order seed 3 the load had ended before Cancel was looked at).
+    gate, real_convert, converted = threading.Event(), chorales._convert, []
+
+    def convert(name: str, path: Path) -> None:
+        converted.append(name)
+        if len(converted) > 1:
+            gate.wait(60)
+        real_convert(name, path)
+
+    monkeypatch.setattr(chorales, "_convert", convert)
     session = Session()
     pane = DatasetPane(session)
     qtbot.addWidget(pane)
@@ -362,7 +376,9 @@ def test_the_first_chorales_load_shows_its_conversion_and_cancels(qtbot) -> None
     assert pane.status_label.text().startswith("Converting bach/")
     with qtbot.waitSignal(pane.loader.cancelled, timeout=60_000):
         qtbot.mouseClick(pane.cancel_button, Qt.MouseButton.LeftButton)
+        gate.set()  # the second conversion ends; the third is not started
     assert session.dataset is None
+    assert len(converted) == 2
     assert "cancelled" in pane.status_label.text()
     qtbot.waitUntil(lambda: pane.load_button.isEnabled())
     pane.shutdown()
