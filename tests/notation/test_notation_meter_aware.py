@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import random
-import string
 
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from meter_aware_kit import TOKENIZER
 
 from models.config import ModelConfig
 from models.networks import CharRNN
 from models.sample import SamplingParams, sample
-from models.tokenizer import SPECIALS, CharTokenizer
+from models.tokenizer import SPECIALS
 from workbench.notation.abc2midi import abc2midi_path, check_tunes
 from workbench.notation.meter import BarScanner, bar_lengths
 from workbench.notation.meter_aware import (
@@ -24,7 +24,6 @@ from workbench.notation.meter_aware import (
 from workbench.notation.tune_info import parses_in_music21
 
 # Every printable ASCII character: the constraint must cope with all of them.
-TOKENIZER = CharTokenizer([*SPECIALS, *sorted(set(string.printable) - set("\r\x0b\x0c"))])
 HEADERS = [
     "X:1\nM:4/4\nL:1/8\nK:G\n",
     "X:1\nM:6/8\nL:1/8\nK:D\n",

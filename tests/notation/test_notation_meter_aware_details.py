@@ -9,14 +9,11 @@ rule is about what they read. Found by mutation testing (benchmarks/mutation.py)
 
 from __future__ import annotations
 
-import string
-
 import pytest
 import torch
+from meter_aware_kit import TOKENIZER, scanner
 
-import workbench.notation.meter_aware as meter_aware
 from models.tokenizer import SPECIALS, CharTokenizer
-from workbench.notation.meter import BarScanner
 from workbench.notation.meter_aware import (
     CLOSING_MARGIN,
     END_AFTER_REPEAT,
@@ -32,7 +29,8 @@ from workbench.notation.meter_aware import (
     meter_aware_constraint,
 )
 
-TOKENIZER = CharTokenizer([*SPECIALS, *sorted(set(string.printable) - set("\r\x0b\x0c"))])
+pytestmark = pytest.mark.usefixtures("cold_meter_caches")
+
 VOCAB = TOKENIZER.vocab
 END = "<end>"
 INF = float("inf")
@@ -40,15 +38,6 @@ H = "X:1\nM:4/4\nL:1/8\nK:G\n"
 BAR = "GABc dBAG|"  # a full 4/4 bar ending on the tonic G
 LAST = "GABc dBAG"  # the same, before its bar line
 BEST, FOUR, EVEN, OTHER = SHAPE_CLOSE
-
-
-@pytest.fixture(autouse=True)
-def cold_caches(monkeypatch):
-    """Each test builds its masks and length options from the rules: the module's caches are
-    shared by every constraint in the process, so a mask built by an earlier test (or an
-    earlier run of this one) would otherwise stand in for the code under test."""
-    monkeypatch.setattr(meter_aware, "_MASK_CACHES", {})
-    monkeypatch.setattr(meter_aware, "_OPTION_CACHE", {})
 
 
 def allowed(text: str, **kwargs) -> set[str] | None:
@@ -71,12 +60,6 @@ def logits_for(
 
 def one(text: str, **kwargs) -> dict[str, float]:
     return logits_for([text], **kwargs)[0]
-
-
-def scanner(text: str) -> BarScanner:
-    sc = BarScanner()
-    sc.feed_text(text)
-    return sc
 
 
 # -- the call: rows, prompt, cap, dtypes -------------------------------------------------------

@@ -6,34 +6,19 @@ testing (benchmarks/mutation.py), each test failing for at least one mutant of t
 
 from __future__ import annotations
 
-import string
 from fractions import Fraction as F
 
 import pytest
 import torch
+from meter_aware_kit import TOKENIZER, scanner
 
 import workbench.notation.meter_aware as meter_aware
-from models.tokenizer import SPECIALS, CharTokenizer
-from workbench.notation.meter import BarScanner
 from workbench.notation.meter_aware import MeterAwareConstraint
 
-TOKENIZER = CharTokenizer([*SPECIALS, *sorted(set(string.printable) - set("\r\x0b\x0c"))])
+pytestmark = pytest.mark.usefixtures("cold_meter_caches")
+
 VOCAB = TOKENIZER.vocab
 H, BAR = "X:1\nM:4/4\nL:1/8\nK:G\n", "GABc dBAG|"  # a full 4/4 bar ending on the tonic G
-
-
-@pytest.fixture(autouse=True)
-def cold_caches(monkeypatch):
-    """Masks and length options are built afresh in each test (the caches are shared by every
-    constraint in the process)."""
-    monkeypatch.setattr(meter_aware, "_MASK_CACHES", {})
-    monkeypatch.setattr(meter_aware, "_OPTION_CACHE", {})
-
-
-def scanner(text: str) -> BarScanner:
-    sc = BarScanner()
-    sc.feed_text(text)
-    return sc
 
 
 def allowed(text: str, **kwargs) -> set[str]:

@@ -4,11 +4,10 @@ by hand from the ABC standard). Found by mutation testing (benchmarks/mutation.p
 
 from __future__ import annotations
 
-import string
 from fractions import Fraction as F
 
-from models.tokenizer import SPECIALS, CharTokenizer
-from workbench.notation.meter import BarScanner
+from meter_aware_kit import TOKENIZER, scanner
+
 from workbench.notation.meter_aware import (
     BAR_B,
     COLON_B,
@@ -34,14 +33,7 @@ from workbench.notation.meter_aware import (
     _tonic_pull,
 )
 
-TOKENIZER = CharTokenizer([*SPECIALS, *sorted(set(string.printable) - set("\r\x0b\x0c"))])
 H = "X:1\nM:4/4\nL:1/8\nK:G\n"
-
-
-def scanner(text: str) -> BarScanner:
-    sc = BarScanner()
-    sc.feed_text(text)
-    return sc
 
 
 def allowed(text: str) -> set[str]:

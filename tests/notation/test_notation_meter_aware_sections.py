@@ -9,12 +9,10 @@ the sections the expected bias is computed from.
 
 from __future__ import annotations
 
-import string
-
 import pytest
 import torch
+from meter_aware_kit import TOKENIZER
 
-from models.tokenizer import SPECIALS, CharTokenizer
 from workbench.notation import meter_aware
 from workbench.notation.meter_aware import (
     END_AFTER_REPEAT,
@@ -27,18 +25,12 @@ from workbench.notation.meter_aware import (
 )
 from workbench.notation.tune_shape import tune_shape
 
-TOKENIZER = CharTokenizer([*SPECIALS, *sorted(set(string.printable) - set("\r\x0b\x0c"))])
+pytestmark = pytest.mark.usefixtures("cold_meter_caches")
+
 END_ID = TOKENIZER.end_id
 H = "X:1\nM:4/4\nL:1/8\nK:G\n"
 BAR = "GABc dBAG|"  # a full bar ending on the tonic G
 EIGHT, FOUR, OTHER, SHORT = SECTION_END
-
-
-@pytest.fixture(autouse=True)
-def cold_caches(monkeypatch):
-    """Masks are cached per vocabulary across constraints: build them from the code under test."""
-    monkeypatch.setattr(meter_aware, "_MASK_CACHES", {})
-    monkeypatch.setattr(meter_aware, "_OPTION_CACHE", {})
 
 
 def end_logit(text: str, **kwargs) -> float:

@@ -6,11 +6,9 @@ nothing, -inf where a token is masked, and the bias itself elsewhere.
 
 from __future__ import annotations
 
-import string
-
 import torch
+from meter_aware_kit import TOKENIZER
 
-from models.tokenizer import SPECIALS, CharTokenizer
 from workbench.notation.meter_aware import (
     HOME_BONUS,
     LATE_FROM,
@@ -18,7 +16,6 @@ from workbench.notation.meter_aware import (
     MeterAwareConstraint,
 )
 
-TOKENIZER = CharTokenizer([*SPECIALS, *sorted(set(string.printable) - set("\r\x0b\x0c"))])
 END = "<end>"
 H = "X:1\nM:4/4\nL:1/8\nK:G\n"
 BAR = "GABc dBAG|"  # a full bar ending on the tonic (G)
