@@ -185,6 +185,39 @@ def test_open_run_directory_buttons_follow_the_chosen_folder(
     assert "Done: 1 steps" in pane.progress_bar.format()
 
 
+def test_a_followed_runs_end_stays_on_the_bar_when_its_writer_goes(qtbot, root, monkeypatch):
+    # The order a CLI run's Ctrl-C gives: the "end" line lands while the trainer still holds
+    # its marker, and the marker goes a moment later. The bar must keep saying how the run
+    # ended, not fall back to a percentage and an ETA (it once did: under load the suite's
+    # live-follow test then never saw "Stopped after").
+    from models.run_marker import RunMarker
+    from workbench.ui.workers import follow_driver
+
+    monkeypatch.setattr(follow_driver, "LIVENESS_MS", 50)
+    pane = TrainingPane(Session(), runs_root=root)
+    qtbot.addWidget(pane)
+    run = root / "stopped"
+    run.mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps(tiny_run_config().to_dict()), encoding="utf-8")
+    marker = RunMarker(run)
+    try:
+        lines = [
+            {"event": "start", "total_steps": 100},
+            *(step(n) for n in (1, 2, 3)),
+            {"event": "end", "reason": "stopped", "step": 3},
+        ]
+        (run / "metrics.jsonl").write_text("".join(json.dumps(e) + "\n" for e in lines), "utf-8")
+        assert pane.follow_run(run)
+        qtbot.waitUntil(lambda: pane.follow_driver.liveness is not None, timeout=2000)
+        assert pane.follow_driver.liveness.running
+        qtbot.waitUntil(lambda: "Stopped after 3 of 100 steps" in pane.progress_bar.format())
+    finally:
+        marker.close()
+    qtbot.waitUntil(lambda: not pane.follow_driver.liveness.running, timeout=2000)
+    assert pane.progress_bar.format().startswith("Stopped after 3 of 100 steps")
+    assert "(ended)" in pane.status_label.text()
+
+
 def test_main_window_follows_a_run_from_run_history(qtbot, tmp_path):
     from PySide6.QtCore import QSettings
 

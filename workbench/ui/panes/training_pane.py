@@ -475,9 +475,14 @@ class TrainingPane(QWidget):
             # The run ends at whichever limit comes first.
             done = max(done, step["elapsed"] / budget)
             etas.append(budget - step["elapsed"])
-        self.progress_bar.setValue(int(min(done, 1.0) * PROGRESS_STEPS))
-        eta = f" · ETA {_duration(min(etas))}" if etas and step is not first else ""
-        self.progress_bar.setFormat(f"{done:.0%}{eta}")
+        if "end" in p:
+            # A followed run that has ended (this may be its writer going away, just after):
+            # the bar keeps saying how it ended, not a stale percentage and ETA.
+            self._show_followed_end()
+        else:
+            self.progress_bar.setValue(int(min(done, 1.0) * PROGRESS_STEPS))
+            eta = f" · ETA {_duration(min(etas))}" if etas and step is not first else ""
+            self.progress_bar.setFormat(f"{done:.0%}{eta}")
         text = (
             f"Step {step['step']} · epoch {step['epoch']:.2f} · loss {step['loss']:.3f}"
             f" · {step.get('chars_per_sec', 0):,.0f} {p.get('start', {}).get('unit', 'char')}s/s"
@@ -628,14 +633,17 @@ class TrainingPane(QWidget):
             elif event.get("event") == "end":
                 self._progress["end"] = event
         self._on_driver_events_received(events)
-        end = self._progress.get("end")
-        if end is not None:
-            reason = str(end.get("reason", ""))
-            if reason == "epochs":
-                self.progress_bar.setValue(PROGRESS_STEPS)
-            self.progress_bar.setFormat(self._ended_text(reason))
+        if "end" in self._progress:
+            self._show_followed_end()
         if "step" not in self._progress:
             self._set_status(f"{self._follow_state()}: no steps yet{self._follow_damage()}")
+
+    def _show_followed_end(self) -> None:
+        """The progress bar of a followed run whose "end" event has been read."""
+        reason = str(self._progress["end"].get("reason", ""))
+        if reason == "epochs":
+            self.progress_bar.setValue(PROGRESS_STEPS)
+        self.progress_bar.setFormat(self._ended_text(reason))
 
     def _on_follow_restarted(self) -> None:
         # metrics.jsonl was replaced or truncated (a run started over): show it afresh.
