@@ -23,6 +23,7 @@ from workbench.notation.meter_aware import (
     SECTION_END,
     SHAPE_CLOSE,
     SHAPE_END,
+    SHORT_SECTION,
     TONIC_PULL,
     MeterAwareConstraint,
     _next_chars,
@@ -217,9 +218,9 @@ def test_the_pickups_complement_closes_a_section_only_where_it_is_no_pickup_itse
     half = H + "ABcd|"
     eight = one(half + BAR * 7 + "ABcd")
     assert eight["|"] == eight[":"] == BEST
-    # In the second bar (a section of one bar): discouraged.
+    # In the second bar (a section of one bar): discouraged, as every section under 4 bars.
     second = one(half + "ABcd")
-    assert second["|"] == second[":"] == OTHER
+    assert second["|"] == second[":"] == SHORT_SECTION
     # After a section bar line a half bar is a new pickup, not a complement: left alone.
     again = one(half + BAR * 7 + "ABcd||ABcd")
     assert again["|"] == again[":"] == 0.0
@@ -227,7 +228,7 @@ def test_the_pickups_complement_closes_a_section_only_where_it_is_no_pickup_itse
     # complement (one bar of a new section: discouraged), while `D2` there is a new pickup.
     quarter = H + "D2|" + BAR * 3 + "GABc dB||"
     complement = one(quarter + "GABc dB")
-    assert complement["|"] == complement[":"] == OTHER
+    assert complement["|"] == complement[":"] == SHORT_SECTION
     pickup = one(quarter + "D2")
     assert pickup["|"] == pickup[":"] == 0.0
 

@@ -19,7 +19,9 @@ from workbench.notation.meter_aware import (
     END_AT,
     HOME_BONUS,
     SECTION_END,
+    SHAPE_CLOSE,
     SHAPE_END,
+    SHORT_SECTION,
     MeterAwareConstraint,
     _section_end_bias,
 )
@@ -132,3 +134,28 @@ def test_one_bar_after_a_section_line_is_a_short_last_section():
     tune = H + BAR * 7 + "GABc dBAG||\n" + "GABc dBAG||\n"
     assert sections_read_by_music21(tune) == (8, 1)
     assert end_logit(tune) == HOME_BONUS + SHAPE_END[3] + SHORT
+
+
+@pytest.mark.parametrize(
+    ("bars", "bias"),
+    [
+        *((bars, SHORT_SECTION) for bars in (1, 2, 3)),
+        *((4, SHAPE_CLOSE[1]), (5, SHAPE_CLOSE[3]), (6, SHAPE_CLOSE[2]), (8, SHAPE_CLOSE[0])),
+    ],
+)
+def test_a_section_of_under_four_bars_is_all_but_ruled_out(bars: int, bias: float):
+    con = MeterAwareConstraint(TOKENIZER)
+
+    def logits_after(text: str, chars: str) -> dict[str, float]:
+        row = con(torch.zeros(1, len(TOKENIZER.vocab)), [text])[0]
+        return {c: float(row[TOKENIZER.vocab.index(c)]) for c in chars}
+
+    # Just after a bar line, `|` and `]` would make it `||` or `|]`: a section closes.
+    after_bar_line = H + BAR * bars
+    assert logits_after(after_bar_line, "|]") == dict.fromkeys("|]", bias)
+    # After a full bar, `:` would make it `:|`.
+    full_bar = H + BAR * (bars - 1) + "GABc dBAG"
+    assert logits_after(full_bar, ":") == {":": bias}
+    # music21 reads each tune closed there with a first section of those bars.
+    assert sections_read_by_music21(after_bar_line + "|" + BAR * 8) == (bars, 8)
+    assert sections_read_by_music21(full_bar + ":|" + BAR * 8) == (bars, 8)
