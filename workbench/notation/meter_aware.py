@@ -95,10 +95,13 @@ as the bias at bar 8 also splits some of Essen's one-section songs. `SHORT_SECTI
 section of 1 to 3 bars, which real tunes hardly ever have) took tunes with such a section from
 7.8-9.6 % to 5.1-6.1 %: same seeds, two 8-bar parts 8.1 / 8.8 / 7.8 %, sections 8 or 16 bars
 47-50 %, 1.65-1.70 sections a tune, abc2midi clean 99.7 / 100 / 99.9 %, music21 100 %, on the
-tonic 99.6-100 %, bar-bin TV 0.13-0.16. Much of what is left is in Essen-style songs: real
-ones are one section each, 15-20 % of the model's have more (a third of their section lines at
-a short bar that only a section line may close). A bias cannot give the model a form it has
-not learnt: the rest is the model's.
+tonic 99.6-100 %, bar-bin TV 0.13-0.16. With 4-bar sections discouraged too (SHAPE_CLOSE[1]
+-2, SHAPE_CLOSE[2] -4): two 8-bar parts 11.4 / 11.3 / 11.2 % (real 12.4 / 11.3 / 12.4 %),
+sections 8 or 16 bars 55-57 % (50-53 %), 1.53-1.61 sections a tune, abc2midi clean 99.7 / 100 /
+99.9 %, music21 100 %, on the tonic 99.7-99.9 %, bar-bin TV 0.14-0.18. Much of what is left is
+in Essen-style songs: real ones are one section each, 15-20 % of the model's have more (a third
+of their section lines at a short bar that only a section line may close). A bias cannot give
+the model a form it has not learnt: the rest is the model's.
 
 A prompt is the user's and may break these rules: a bar it overfilled may end at a bar line,
 and where it leaves the rules nothing to allow (a chord symbol or inline field they cannot
