@@ -1045,7 +1045,7 @@ HOME_BONUS = 1.0
 #: two 8-bar-part tunes (2.3-3.3 % -> 7.5-8.5 %; 5 gave 6 % at one seed; see the module doc).
 #: 4 and 12 went from 0 to -2, other even lengths from -2 to -4: in its Irish and Scottish
 #: tunes the model closed a section before its last after 4 bars 0.7 times as often as after 8
-#: (real: 0.37; 6, 10 or 14 bars 1 in 25, real 1 in 160). Swept at seeds 101 and 202, 1,000
+#: (real: 0.37; 6, 10 or 14 bars 1 in 13-18, real 1 in 160). Swept at seeds 101 and 202, 1,000
 #: tunes each (4-bar bias 0 / -1 / -2 / -3): two 8-bar parts 8.1-8.8 / 9.8 / 10.5-11.0 /
 #: 11.5-12.1 % (real 11.3-12.4 %), 4:8 ratio 0.66-0.69 / 0.36-0.40 / 0.18-0.23 / 0.09-0.12;
 #: with -4 for even lengths too, 11.3-11.4 %. The ratio is the price: 4-bar sections are now
