@@ -59,10 +59,10 @@ Each row counts the bars of its current section, and soft logit biases (never a 
 what real tunes do:
 - Where a bar line would close a section (the `:` of `:|` after a full bar; `|`, `]`, `:` after
   a `|`, growing into `||`, `|]`, `|:`; any bar line after a pickup's complement, where `|` must
-  grow), `SHAPE_CLOSE` by the section's bars: + after 8, 16..., 0 after 4 or 12, - after other
-  even counts, -- after odd ones or a pickup alone, and `SHORT_SECTION` (---) after 1 to 3 bars
-  (the model wrote `||` after a bar or two in a third of its tunes, most of them forced by the
-  pickup rule above; real tunes hardly ever do).
+  grow), `SHAPE_CLOSE` by the section's bars: + after 8, 16..., - after 4 or 12, -- after other
+  even counts, --- after odd ones or a pickup alone, and `SHORT_SECTION` (----) after 1 to 3
+  bars (the model wrote `||` after a bar or two in a third of its tunes, most of them forced by
+  the pickup rule above; real tunes hardly ever do).
 - `<end>` at home gets, besides `HOME_BONUS`, `END_AT` at 8 and 16 bars (at 16 nearly a rule:
   the model's own p(<end>) at the end of bar 16 was under 0.001 in most tunes that ran on),
   else `SHAPE_END` by what the bars are a multiple of (8, 4, 2, odd), plus `LATE_BONUS` a bar
@@ -1037,7 +1037,8 @@ HOME_MARGIN = 80
 HOME_BONUS = 1.0
 #: Logits added to the tokens that close a section (`:` of `:|`, and `|`, `]`, `:` after a `|`:
 #: `||`, `|]`, `|:`) by the bars the section would then have: a multiple of 8, of 4, another
-#: even number from 6; anything else (odd, 2, a pickup alone) gets the last. Real tunes'
+#: even number from 6; anything else (odd from 5, a pickup alone) gets the last, and 1 to 3
+#: bars `SHORT_SECTION`. Real tunes'
 #: sections are 8 or 16 bars long (59 % of 880 in 600 held-out tunes of corpus:folk), 4 or 12
 #: (15 %), 10, 14 or other even lengths; the model wrote `||` after 1 or 2 bars in a third of
 #: its tunes. With 2 at bar 8 (before 2026-12-06) the model still closed its first section there
