@@ -22,6 +22,8 @@ from workbench.notation.meter_aware import (
     HOME_BONUS,
     SECTION_END,
     SHAPE_CLOSE,
+    SHAPE_END,
+    SHORT_SECTION,
     TONIC_PULL,
     MeterAwareConstraint,
 )
@@ -90,3 +92,21 @@ def test_the_tonic_is_pulled_for_in_the_second_ending_of_bar_sixteen():
     assert tune.endswith(":|2 GABc")
     assert tune_shape(tune + " dBAG|]\n").bars == 16
     assert logits(tune, "G")["G"] == TONIC_PULL
+
+
+def test_a_third_ending_replaces_the_second():
+    # As the standard has it and abc2midi plays it (music21's ABC reader is no oracle here: it
+    # reads a `:|3` ending as one more bar of the tune).
+    three = "|:" + BAR * 6 + LAST + f" |1 {LAST} :|2 {LAST} :|3 {LAST}|"
+    after = logits(H + three)
+    assert after["|"] == after["]"] == BEST
+    assert after["<end>"] == HOME_BONUS + END_AT[8] + SECTION_END[0]
+
+
+def test_a_later_ending_without_a_first_is_counted_as_written():
+    # `[2` with no `[1` before it (a model may write that) replaces nothing: its bar is a
+    # section of its own after the repeat (one bar: all but ruled out) and the tune's ninth.
+    tune = H + "|:" + BAR * 7 + LAST + " :|[2 " + LAST + "|"
+    after = logits(tune)
+    assert after["|"] == SHORT_SECTION
+    assert after["<end>"] == HOME_BONUS + SHAPE_END[3] + SECTION_END[3]

@@ -358,7 +358,7 @@ class _Row:
         # far, which the tune's length leaves out.
         self.variant = 0
         self.before_ending = Fraction(0)
-        self.ending_from = Fraction(0)
+        self.ending_from: Fraction | None = None  # None: no first ending in this repeat
         self.carry = Fraction(0)
         self.replaced = Fraction(0)
 
@@ -367,6 +367,19 @@ class _Row:
         section (the scanner keeps `after_boundary` until the next bar with notes closes); a
         later ending (`:|2`, `:|[2`) goes on the section its first ending was in."""
         sc = self.scanner
+        if sc.variant != self.variant:
+            # The scanner names the ending once its bar line (`:|2`, `[2`) is read, after
+            # the repeat's `:|` began the boundary below.
+            if sc.variant == 1:  # a first ending begins
+                self.before_ending = sc.bars_played - self.section_start
+                self.ending_from = sc.bars_played
+            elif sc.variant == 0:  # the endings are over (`||`, `|]`, `|:`)
+                self.ending_from = None
+            elif self.ending_from is not None:  # a later ending replaces the one before
+                self.replaced += sc.bars_played - self.ending_from
+                self.ending_from = sc.bars_played
+                self.carry = self.before_ending
+            self.variant = sc.variant
         if sc.after_boundary:
             if not self.in_boundary:
                 self.in_boundary = True
@@ -379,16 +392,6 @@ class _Row:
             self.section_start = sc.bars_played - self.carry
         else:
             self.in_boundary = False
-        if sc.variant != self.variant:
-            if sc.variant == 1:  # a first ending begins
-                self.before_ending = sc.bars_played - self.section_start
-                self.ending_from = sc.bars_played
-            elif sc.variant > 1 and self.variant >= 1:  # a later one replaces the one before
-                self.replaced += sc.bars_played - self.ending_from
-                self.ending_from = sc.bars_played
-                self.carry = self.before_ending
-                self.section_start = sc.bars_played - self.carry
-            self.variant = sc.variant
 
     def bars(self, played: Fraction) -> Fraction:
         """The tune's bars at `played` bars read, without the endings later ones replaced."""
