@@ -110,3 +110,10 @@ def test_a_later_ending_without_a_first_is_counted_as_written():
     after = logits(tune)
     assert after["|"] == SHORT_SECTION
     assert after["<end>"] == HOME_BONUS + SHAPE_END[3] + SECTION_END[3]
+
+
+def test_endings_end_with_their_repeat():
+    # After the A part's endings and `||`, a lone `[2` in the B part has no first ending to
+    # replace: it is counted as written, as in a tune without endings before it.
+    tune = H + part("|", "|") + "|\n" + "|:" + BAR * 7 + LAST + " :|[2 " + LAST + "|"
+    assert logits(tune)["|"] == SHORT_SECTION
