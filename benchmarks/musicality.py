@@ -225,11 +225,46 @@ def _bar_bin(bars: int) -> str:
     return f"{lo}" if lo == hi else (f"{lo}+" if hi > 10**5 else f"{lo}-{hi}")
 
 
-def shapes(texts: Sequence[str], pool) -> dict | None:
-    """Ending on the tonic, bar counts and sections of the tunes music21 reads."""
+def style_of(text: str) -> str:
+    """ "essen" for a tune whose header (as written, provenance and all) has an `O:` line naming
+    a place other than Ireland, as the Essen collection's songs do; "other" (Irish and Scottish
+    dances, mostly) for the rest. The two write their form differently: Essen's songs are one
+    section each, the dances mostly two repeated 8-bar parts."""
+    for line in text.splitlines():
+        if line.startswith("K:"):
+            break
+        if line.startswith("O:") and "Irland" not in line and "Ireland" not in line:
+            return "essen"
+    return "other"
+
+
+def _has_short(sections: Sequence[int]) -> bool:
+    """A tune of several sections, one of them under 4 bars (real tunes: 1 in 2,000)."""
+    return len(sections) > 1 and min(sections) < 4
+
+
+def _form_by_style(read: list[dict], styles: Sequence[str]) -> dict:
+    out = {}
+    for style in sorted(set(styles)):
+        mine = [r["sections"] for r, s in zip(read, styles, strict=True) if s == style]
+        out[style] = {
+            "tunes": len(mine),
+            "sections_mean": sum(map(len, mine)) / len(mine),
+            "several_sections": sum(len(x) > 1 for x in mine) / len(mine),
+            "two_parts_of_8": sum(x == [8, 8] for x in mine) / len(mine),
+            "short_section": sum(map(_has_short, mine)) / len(mine),
+        }
+    return out
+
+
+def shapes(texts: Sequence[str], pool, styles: Sequence[str] | None = None) -> dict | None:
+    """Ending on the tonic, bar counts and sections of the tunes music21 reads; with `styles`
+    (one per text, `style_of`), the form by style too."""
     if pool is None:
         return None
-    read = [r for r in pool.map(shape_of, texts, chunksize=4) if r is not None]
+    results = pool.map(shape_of, texts, chunksize=4)
+    kept = [i for i, r in enumerate(results) if r is not None]
+    read = [results[i] for i in kept]
     if not read:
         return None
     bars = np.array([r["bars"] for r in read])
@@ -245,6 +280,8 @@ def shapes(texts: Sequence[str], pool) -> dict | None:
         "sections_mean": len(sections) / len(read),
         "eight_bar_sections": sum(n in (8, 16) for n in sections) / max(1, len(sections)),
         "two_parts_of_8": sum(r["sections"] == [8, 8] for r in read) / len(read),
+        "short_section": sum(_has_short(r["sections"]) for r in read) / len(read),
+        "by_style": _form_by_style(read, [styles[i] for i in kept]) if styles else {},
     }
 
 
@@ -264,7 +301,12 @@ def bar_fit(texts: Sequence[str]) -> dict:
 
 
 def evaluate(
-    texts: Sequence[str], corpus_meters: dict, corpus_keys: dict, index: SpanIndex, pool
+    texts: Sequence[str],
+    corpus_meters: dict,
+    corpus_keys: dict,
+    index: SpanIndex,
+    pool,
+    styles: Sequence[str] | None = None,
 ) -> dict:
     meters = distribution([tune_meter(t) for t in texts])
     keys = distribution([tune_key(t) for t in texts])
@@ -274,7 +316,7 @@ def evaluate(
         "music21_ok": music21_share(texts, pool),
         "app_converts": app_share(texts, pool),
         "bars_fit": bar_fit(texts),
-        "shape": shapes(texts, pool),
+        "shape": shapes(texts, pool, styles),
         "length": lengths(texts),
         "meters": dict(list(meters.items())[:TOP]),
         "meter_tv": tv_distance(meters, corpus_meters),
@@ -329,8 +371,15 @@ def report(
         )
         print(
             f"  sections            {sh['sections_mean']:.2f} a tune; 8 or 16 bars long "
-            f"{sh['eight_bar_sections']:.1%}; two 8-bar parts {sh['two_parts_of_8']:.1%}"
+            f"{sh['eight_bar_sections']:.1%}; two 8-bar parts {sh['two_parts_of_8']:.1%}; "
+            f"a section under 4 bars {sh['short_section']:.1%}"
         )
+        for style, f in sh.get("by_style", {}).items():
+            print(
+                f"  form, {style:6s}      {f['tunes']} tunes: {f['sections_mean']:.2f} sections a "
+                f"tune, several {f['several_sections']:.1%}, two 8-bar parts "
+                f"{f['two_parts_of_8']:.1%}, a section under 4 bars {f['short_section']:.1%}"
+            )
     print(f"  meters (corpus)     {_mix(r['meters'], corpus_meters)}; TV {r['meter_tv']:.3f}")
     print(f"  keys (corpus)       {_mix(r['keys'], corpus_keys)}; TV {r['key_tv']:.3f}")
     print(f"  copying, whole      {_copy(r['copy_whole'])}")
@@ -534,7 +583,8 @@ def main() -> None:
     ctx = multiprocessing.get_context("spawn")
     pool = None if args.no_music21 else ctx.Pool(args.workers)
     try:
-        r = evaluate(ceiling, corpus_meters, corpus_keys, rest_index, pool)
+        styles = [style_of(t) for t in ceiling]
+        r = evaluate(ceiling, corpus_meters, corpus_keys, rest_index, pool, styles)
         report(f"training tunes ({args.data}, held out)", r, corpus_meters, corpus_keys)
         results["ceiling"] = r
         results["generated"] = []
@@ -553,7 +603,8 @@ def main() -> None:
                     args.home_bonus,
                     args.shape_bias,
                 )
-                r = evaluate(g["texts"], corpus_meters, corpus_keys, index, pool)
+                styles = [style_of(t) for t in g["raw"]]
+                r = evaluate(g["texts"], corpus_meters, corpus_keys, index, pool, styles)
                 r["copy_whole_raw"] = copying(g["raw"], index)
                 r.update(seconds=g["seconds"], steps=g["steps"], ended=g["ended"])
                 r.update(temperature=temperature, meter_aware=aware, texts=g["texts"])
