@@ -18,8 +18,9 @@ For each set it prints:
 - shape (music21's reading, `workbench.notation.tune_shape`): the share of tunes whose last
   note is the tonic of their `K:`; full bars per tune (median, p10, p90, the share under 8,
   and the total variation distance of the bar-count bins from the real tunes'); sections (the
-  stretches between repeat/section bar lines) per tune, the share 8 or 16 bars long, and the
-  share of tunes that are two 8-bar parts;
+  stretches between repeat/section bar lines) per tune, the share 8 or 16 bars long, the share
+  of tunes that are two 8-bar parts and of tunes with a section under 4 bars; and the same by
+  style (`style_of`: Essen's songs, one section each, and the rest, mostly dances);
 - length in characters: mean, median, p10, p90;
 - meter and key: the most common ones with their shares next to the corpus's, and the total
   variation distance between the tunes' and the corpus's distributions (0 = the same mix);
@@ -239,7 +240,7 @@ def style_of(text: str) -> str:
 
 
 def _has_short(sections: Sequence[int]) -> bool:
-    """A tune of several sections, one of them under 4 bars (real tunes: 1 in 2,000)."""
+    """A tune of several sections, one of them under 4 bars (0.2 % of real tunes, seed 101)."""
     return len(sections) > 1 and min(sections) < 4
 
 
