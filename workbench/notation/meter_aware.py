@@ -322,7 +322,6 @@ _OPTION_CACHE: dict[tuple, tuple[int, bool, bool]] = {}
 class _Row:
     __slots__ = (
         "before_ending",
-        "carry",
         "ending_from",
         "first_repeated",
         "in_boundary",
@@ -352,14 +351,12 @@ class _Row:
         self.first_repeated = False
         # Variant endings (`|1 ... :|2 ...`): a later ending replaces the one before it, as
         # abc2midi plays it and music21 reads it. The ending being played (the scanner's
-        # `variant` as last seen); the section's bars before its first ending and the tune's
-        # bars where the ending before this one began; the bars a later ending carries into
-        # its section (those before the first ending); and the bars of endings replaced so
-        # far, which the tune's length leaves out.
+        # `variant` as last seen); the section's bars before its first ending, which a later
+        # ending's section goes on from; the tune's bars where the ending before this one
+        # began; and the bars of endings replaced so far, which the tune's length leaves out.
         self.variant = 0
         self.before_ending = Fraction(0)
         self.ending_from: Fraction | None = None  # None: no first ending in this repeat
-        self.carry = Fraction(0)
         self.replaced = Fraction(0)
 
     def track(self) -> None:
@@ -378,18 +375,20 @@ class _Row:
             elif self.ending_from is not None:  # a later ending replaces the one before
                 self.replaced += sc.bars_played - self.ending_from
                 self.ending_from = sc.bars_played
-                self.carry = self.before_ending
+                if sc.after_boundary:  # its repeat's `:|` began a section: it goes on instead
+                    self.section_start = sc.bars_played - self.before_ending
             self.variant = sc.variant
         if sc.after_boundary:
+            # No bar closes while the scanner is past a section bar line, so bars_played is
+            # the same for every character until then: the section starts once.
             if not self.in_boundary:
                 self.in_boundary = True
-                self.carry = Fraction(0)
                 if sc.bars_played - self.section_start >= 1:
                     self.sections += 1
                     self.last_section = round(sc.bars_played - self.section_start)
                     if self.sections == 1:
                         self.first_repeated = sc.token.startswith(":")
-            self.section_start = sc.bars_played - self.carry
+                self.section_start = sc.bars_played
         else:
             self.in_boundary = False
 
@@ -548,12 +547,12 @@ class MeterAwareConstraint:
             home += END_AFTER_REPEAT  # just after `|: A :|`: the B part comes
         elif self.shape and row.in_boundary and sc.variant == 1 and sc.token.startswith(":"):
             home += END_AFTER_REPEAT  # just after `|1 ... :|`: the second ending comes
-        home += self._section_end(row)
+        expected = sc.expected() if self.shape else None
+        # Where the row is in its bar, for the section's end here and the biases below.
+        position = _bar_position(sc, expected) if expected else None
+        home += self._section_end(row, position)
         flat = [(self._end_id, home)] if ends and home else []
-        if not self.shape or sc.meter is None or mode not in (NORMAL, ELEM, TOKEN):
-            return flat
-        expected = sc.expected()
-        if not expected:
+        if position is None or sc.meter is None or mode not in (NORMAL, ELEM, TOKEN):
             return flat
         out: list[tuple[int, float]] = []
         if mode == TOKEN:
@@ -568,7 +567,7 @@ class MeterAwareConstraint:
             if ends:
                 out.append((self._end_id, home + _end_bias(round(row.bars(sc.bars_played)))))
             return out
-        used, empty, played = _bar_position(sc, expected)
+        used, empty, played = position
         if bits & (BAR_B | COLON_B) and not empty:
             bars = round(played - row.section_start)
             if used == expected:
@@ -602,20 +601,20 @@ class MeterAwareConstraint:
                 ]
         return out
 
-    def _section_end(self, row: _Row) -> float:
+    def _section_end(self, row: _Row, position: tuple[Fraction, bool, Fraction] | None) -> float:
         """`SECTION_END`'s term for <end> by the bars of the section <end> would make the
-        tune's last: 0 in a tune that has closed no section before it (its one section is
+        tune's last (`position`: the row's `_bar_position`, None without a meter or without
+        the shape bias): 0 in a tune that has closed no section before it (its one section is
         judged by its bars, `_end_bias`)."""
         if not self.shape:
             return 0.0
         if row.in_boundary:
             # Just past a section bar line: the section it closed would be the last.
             return _section_end_bias(row.last_section) if row.sections >= 2 else 0.0
-        expected = row.scanner.expected()
-        if not row.sections or not expected:
+        if not row.sections or position is None:
             return 0.0
         # A section under half a bar (a pickup after a section line) is no last section.
-        bars = round(_bar_position(row.scanner, expected)[2] - row.section_start)
+        bars = round(position[2] - row.section_start)
         return _section_end_bias(bars) if bars >= 1 else 0.0
 
     def allowed(self, scanner: BarScanner) -> list[str] | None:
