@@ -1,5 +1,6 @@
 """What the meter-aware decoding tests share: a tokenizer of every printable character (as a
-model trained on any ABC collection would have) and a bar scanner fed a text.
+model trained on any ABC collection would have), a bar scanner fed a text, the constraint's
+logits after a text, and a tune in 4/4 built of one bar ending on the tonic.
 
 The fixture that empties the module's mask caches lives in `tests/notation/conftest.py`.
 """
@@ -8,12 +9,19 @@ from __future__ import annotations
 
 import string
 
+import torch
+
 from models.tokenizer import SPECIALS, CharTokenizer
 from workbench.notation.meter import BarScanner
+from workbench.notation.meter_aware import MeterAwareConstraint
 
 # A carriage return, vertical tab or form feed never reaches a tokenizer: the corpus readers'
 # `normalise_text` turns the first into a line feed and drops the others.
 TOKENIZER = CharTokenizer([*SPECIALS, *sorted(set(string.printable) - set("\r\x0b\x0c"))])
+
+H = "X:1\nM:4/4\nL:1/8\nK:G\n"  # a header: 4/4 in G
+BAR = "GABc dBAG|"  # a full 4/4 bar ending on the tonic G
+LAST = "GABc dBAG"  # the same, before its bar line
 
 
 def scanner(text: str) -> BarScanner:
@@ -21,3 +29,10 @@ def scanner(text: str) -> BarScanner:
     sc = BarScanner()
     sc.feed_text(text)
     return sc
+
+
+def logits_after(text: str, **kwargs) -> dict[str, float]:
+    """The logits a new `MeterAwareConstraint(TOKENIZER, **kwargs)` gives after `text`, from
+    logits all 0, by token (masked tokens -inf)."""
+    out = MeterAwareConstraint(TOKENIZER, **kwargs)(torch.zeros(1, len(TOKENIZER.vocab)), [text])
+    return dict(zip(TOKENIZER.vocab, out[0].tolist(), strict=True))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from meter_aware_kit import TOKENIZER, scanner
+from meter_aware_kit import BAR, LAST, TOKENIZER, H, scanner
 
 from models.tokenizer import SPECIALS, CharTokenizer
 from workbench.notation.meter_aware import (
@@ -35,9 +35,6 @@ pytestmark = pytest.mark.usefixtures("cold_meter_caches")
 VOCAB = TOKENIZER.vocab
 END = "<end>"
 INF = float("inf")
-H = "X:1\nM:4/4\nL:1/8\nK:G\n"
-BAR = "GABc dBAG|"  # a full 4/4 bar ending on the tonic G
-LAST = "GABc dBAG"  # the same, before its bar line
 BEST, FOUR, EVEN, OTHER = SHAPE_CLOSE
 
 
@@ -60,6 +57,7 @@ def logits_for(
 
 
 def one(text: str, **kwargs) -> dict[str, float]:
+    """`logits_for` one text (`con` or `base` may be given, as there)."""
     return logits_for([text], **kwargs)[0]
 
 

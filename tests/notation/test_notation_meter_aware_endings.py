@@ -13,8 +13,7 @@ tune lengths the expected biases are computed from.
 from __future__ import annotations
 
 import pytest
-import torch
-from meter_aware_kit import TOKENIZER
+from meter_aware_kit import BAR, LAST, H, logits_after
 
 from workbench.notation.meter_aware import (
     END_AFTER_REPEAT,
@@ -25,23 +24,18 @@ from workbench.notation.meter_aware import (
     SHAPE_END,
     SHORT_SECTION,
     TONIC_PULL,
-    MeterAwareConstraint,
 )
 from workbench.notation.tune_shape import tune_shape
 
 pytestmark = pytest.mark.usefixtures("cold_meter_caches")
 
-H = "X:1\nM:4/4\nL:1/8\nK:G\n"
-BAR = "GABc dBAG|"  # a full bar ending on the tonic G
-LAST = "GABc dBAG"  # the same, before its bar line
 BEST = SHAPE_CLOSE[0]
 
 
 def logits(text: str, chars: str = "|]") -> dict[str, float]:
     """The logits after `text` (from all 0) of `chars` and of <end>."""
-    row = MeterAwareConstraint(TOKENIZER)(torch.zeros(1, len(TOKENIZER.vocab)), [text])[0]
-    out = {c: float(row[TOKENIZER.vocab.index(c)]) for c in chars}
-    return out | {"<end>": float(row[TOKENIZER.end_id])}
+    row = logits_after(text)
+    return {c: row[c] for c in [*chars, "<end>"]}
 
 
 def part(first_ending: str, second: str, bars: int = 8) -> str:

@@ -10,7 +10,8 @@ from fractions import Fraction as F
 
 import pytest
 import torch
-from meter_aware_kit import TOKENIZER, scanner
+from meter_aware_kit import BAR, TOKENIZER, H, scanner
+from meter_aware_kit import logits_after as one
 
 import workbench.notation.meter_aware as meter_aware
 from workbench.notation.meter_aware import MeterAwareConstraint
@@ -18,19 +19,12 @@ from workbench.notation.meter_aware import MeterAwareConstraint
 pytestmark = pytest.mark.usefixtures("cold_meter_caches")
 
 VOCAB = TOKENIZER.vocab
-H, BAR = "X:1\nM:4/4\nL:1/8\nK:G\n", "GABc dBAG|"  # a full 4/4 bar ending on the tonic G
 
 
 def allowed(text: str, **kwargs) -> set[str]:
     """What may follow `text` (by default with no shortest-tune rule)."""
     con = MeterAwareConstraint(TOKENIZER, **{"min_bars": 0, **kwargs})
     return set(con.allowed(scanner(text)))
-
-
-def one(text: str, **kwargs) -> dict[str, float]:
-    """The constraint's logits after `text`, from logits all 0, by token."""
-    out = MeterAwareConstraint(TOKENIZER, **kwargs)(torch.zeros(1, len(VOCAB)), [text])
-    return dict(zip(VOCAB, out[0].tolist(), strict=True))
 
 
 # -- the mask caches ------------------------------------------------------------------------

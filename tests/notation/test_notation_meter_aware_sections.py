@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from meter_aware_kit import TOKENIZER
+from meter_aware_kit import BAR, TOKENIZER, H, logits_after
 
 from workbench.notation import meter_aware
 from workbench.notation.meter_aware import (
@@ -29,16 +29,12 @@ from workbench.notation.tune_shape import tune_shape
 
 pytestmark = pytest.mark.usefixtures("cold_meter_caches")
 
-END_ID = TOKENIZER.end_id
-H = "X:1\nM:4/4\nL:1/8\nK:G\n"
-BAR = "GABc dBAG|"  # a full bar ending on the tonic G
 EIGHT, FOUR, OTHER, SHORT = SECTION_END
 
 
 def end_logit(text: str, **kwargs) -> float:
     """<end>'s logit after `text`, from logits all 0."""
-    con = MeterAwareConstraint(TOKENIZER, **kwargs)
-    return float(con(torch.zeros(1, len(TOKENIZER.vocab)), [text])[0, END_ID])
+    return logits_after(text, **kwargs)["<end>"]
 
 
 def sections_read_by_music21(text: str) -> tuple[int, ...]:

@@ -7,7 +7,7 @@ nothing, -inf where a token is masked, and the bias itself elsewhere.
 from __future__ import annotations
 
 import torch
-from meter_aware_kit import TOKENIZER
+from meter_aware_kit import BAR, LAST, TOKENIZER, H
 
 from workbench.notation.meter_aware import (
     HOME_BONUS,
@@ -17,9 +17,6 @@ from workbench.notation.meter_aware import (
 )
 
 END = "<end>"
-H = "X:1\nM:4/4\nL:1/8\nK:G\n"
-BAR = "GABc dBAG|"  # a full bar ending on the tonic (G)
-LAST = "GABc dBAG"  # the same, before its bar line
 
 
 def biased(text: str | list[str], **kwargs) -> list[dict[str, float]]:
