@@ -8,8 +8,9 @@ LOCAL_RANK, MASTER_ADDR, MASTER_PORT) set. It joins the world through `init_worl
 - MODE "absent": rank 1 never closes: it sleeps WAIT_S and leaves without a word; rank 0 closes
   together with CLOSE_WAIT set to 2 seconds.
 
-Each rank prints `closed after S` (the seconds its close took) and whether the process group is
-still initialised.
+Each rank prints, by the system clock (`time.time()`, shared by the processes): rank 1 when it
+`arrived` at its close or `left` without one, rank 0 when its close `started` and `ended`; and
+whether the process group is still initialised after the close.
 """
 
 from __future__ import annotations
@@ -31,11 +32,12 @@ def main(mode: str, wait: float) -> None:
     if world.rank == 1:
         time.sleep(wait)
         if mode == "absent":
-            print("left", flush=True)
+            print(f"left {time.time()}", flush=True)
             os._exit(0)  # no close, no goodbye: as a rank that crashed would
-    start = time.monotonic()
+        print(f"arrived {time.time()}", flush=True)
+    print(f"started {time.time()}", flush=True)
     world.close(together=True)
-    print(f"closed after {time.monotonic() - start:.2f}", flush=True)
+    print(f"ended {time.time()}", flush=True)
     print(f"initialised {dist.is_initialized()}", flush=True)
 
 
