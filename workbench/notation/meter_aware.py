@@ -82,33 +82,15 @@ what real tunes do:
   endings came at "bar 18", both all but forbidden, in the form most dance tunes of real
   collections are written in. Just after `|1 ... :|`, `<end>` gets `END_AFTER_REPEAT`: the
   second ending comes.
-Measured (benchmarks/musicality.py --num 300 --temperatures 1.0 --meter-aware, seeds 101, 202,
-303; real: each seed's 300 held-out tunes) against corpus:folk: bars median 15-16 (real 14-16),
-p90 24 (22-24); TV distance of the bar-count bins 0.10-0.12 (0.40-0.42 before); sections 8 or 16
-bars long 34-39 % (real 56-59 %; 8 % before); ending on the tonic 99.7-100 %, abc2midi clean
-99.7-100 %, every bar fits. Against the model's own training tunes (`--data` the file
-scripts/build_pretrained_corpus.py writes, without Ryan's), after the `X:0` and repeat fixes:
-two repeated 8-bar parts 2.3-3.3 % (real 9.7-13.0 %), sections 8 or 16 bars 33-37 % (50-52 %),
-1.51-1.55 sections a tune (1.22-1.29), bar-bin TV 0.10-0.19. The parts were the gap left: they
-belong to the quarter of the tunes that are Irish or Scottish (44-47 % of those are two 8-bar
-parts, 1-2 % of Essen's songs); the model writes that style in 18 % of its tunes, not 25 %, and
-closed its first section at bar 8 in a third of them (real: two thirds), ending the tune at bar
-16 whatever its sections (`(4, 12)`, `(12, 4)`, `(14, 2)`). With SHAPE_CLOSE[0] raised from 2 to
-6 and SECTION_END (1,000 tunes at each of seeds 101, 202, 303, real: 1,000 held-out training
-tunes each): two 8-bar parts 7.9 / 8.5 / 7.5 % (real 12.4 / 11.3 / 12.4 %), sections 8 or 16
-bars 46-48 % (50-53 %), abc2midi clean 99.7 / 100 / 99.9 %, music21 100 / 100 / 99.9 %, on the
-tonic 99.7-100 %, bar-bin TV 0.13-0.16. The cost: 1.70-1.78 sections a tune (real 1.23-1.28),
-as the bias at bar 8 also splits some of Essen's one-section songs. `SHORT_SECTION` (-10 for a
-section of 1 to 3 bars, which real tunes hardly ever have) took tunes with such a section from
-7.8-9.6 % to 5.1-6.1 %: same seeds, two 8-bar parts 8.1 / 8.8 / 7.8 %, sections 8 or 16 bars
-47-50 %, 1.65-1.70 sections a tune, abc2midi clean 99.7 / 100 / 99.9 %, music21 100 %, on the
-tonic 99.6-100 %, bar-bin TV 0.13-0.16. With 4-bar sections discouraged too (SHAPE_CLOSE[1]
--2, SHAPE_CLOSE[2] -4): two 8-bar parts 11.4 / 11.3 / 11.2 % (real 12.4 / 11.3 / 12.4 %),
-sections 8 or 16 bars 55-57 % (50-53 %), 1.53-1.61 sections a tune, abc2midi clean 99.7 / 100 /
-99.9 %, music21 100 %, on the tonic 99.7-99.9 %, bar-bin TV 0.14-0.18. Much of what is left is
-in Essen-style songs: real ones are one section each, 15-20 % of the model's have more (a third
-of their section lines at a short bar that only a section line may close). A bias cannot give
-the model a form it has not learnt: the rest is the model's.
+Measured (benchmarks/musicality.py --num 1000 --temperatures 1.0 --meter-aware, seeds 101,
+202, 303, against 1,000 held-out tunes of the shipped model's own training tunebook each,
+2026-12-06): two repeated 8-bar parts 11.4 / 11.3 / 11.2 % (real 12.4 / 11.3 / 12.4 %; 2.3-3.3 %
+at 300 tunes a seed before the section rules), sections 8 or 16 bars long 55-57 % (50-53 %),
+1.53-1.61 sections a tune (1.23-1.28), median 16 bars, bar-bin TV 0.14-0.18, ending on the
+tonic 99.7-99.9 %, abc2midi clean 99.7-100 %, music21 100 %, every bar fits. How each constant
+got its value is in its comment (SHAPE_CLOSE, SHORT_SECTION, SECTION_END). What is left is the
+model's: real Essen songs are one section each, 15-20 % of the model's Essen-style songs have
+more, and a bias cannot tell the model which style it is writing.
 
 A prompt is the user's and may break these rules: a bar it overfilled may end at a bar line,
 and where it leaves the rules nothing to allow (a chord symbol or inline field they cannot
@@ -1086,7 +1068,7 @@ HOME_BONUS = 1.0
 #: (15 %), 10, 14 or other even lengths; the model wrote `||` after 1 or 2 bars in a third of
 #: its tunes. With 2 at bar 8 (before 2026-12-06) the model still closed its first section there
 #: in a third of its dance tunes (real: two thirds); 6, with SECTION_END, more than doubled its
-#: two 8-bar-part tunes (2.3-3.3 % -> 7.5-8.5 %; 5 gave 6 % at one seed; see the module doc).
+#: two 8-bar-part tunes (2.3-3.3 % -> 7.5-8.5 %; 5 gave 6 % at one seed).
 #: 4 and 12 went from 0 to -2, other even lengths from -2 to -4: in its Irish and Scottish
 #: tunes the model closed a section before its last after 4 bars 0.7 times as often as after 8
 #: (real: 0.37; 6, 10 or 14 bars 1 in 13-18, real 1 in 160). Swept at seeds 101 and 202, 1,000
