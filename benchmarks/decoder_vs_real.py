@@ -14,7 +14,10 @@ it ends) is read, from model logits all 0:
   character, with an example).
 
 An independent check of the rules on data not shaped like the training tunes: a tune the rules
-fight is one the decoder would not let a model write.
+fight is one the decoder would not let a model write. With abc2midi installed, the tunes it reads
+with no error are counted apart: a character masked there is the decoder being stricter than
+the reference reader (by design where a bar overfills, a pickup is over half a bar, or a tune ends
+away from its tonic or before 8 bars); one masked in a tune abc2midi refuses may be the error.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import torch
 
 from models.tokenizer import SPECIALS, CharTokenizer
 from workbench.corpus import load
+from workbench.notation.abc2midi import abc2midi_path, check_tunes
 from workbench.notation.meter_aware import MeterAwareConstraint
 
 FOUGHT = -8.0
@@ -60,31 +64,42 @@ def main() -> None:
     tunes = [t.text for t in load(args.data).tunes][: args.limit]
     # Every character the tunes use, as a model trained on them would have.
     tokenizer = CharTokenizer([*SPECIALS, *sorted(set("".join(tunes)))])
-    groups = {"all": [], "with endings": []}
-    masked_chars: Counter[str] = Counter()
-    examples: dict[str, str] = {}
-    for text in tunes:
+    clean = [r.ok for r in check_tunes(tunes)] if abc2midi_path() else [None] * len(tunes)
+    groups: dict[str, list[tuple[bool, int, bool]]] = {
+        "all": [],
+        "with endings": [],
+        "abc2midi-clean": [],
+        "abc2midi errors": [],
+    }
+    masked_chars: dict[str, Counter[str]] = {"abc2midi-clean": Counter(), "other": Counter()}
+    examples: dict[tuple[str, str], str] = {}
+    for text, ok in zip(tunes, clean, strict=True):
         fought, masked = check(text, tokenizer)
         row = (bool(fought), len(fought), bool(masked))
         groups["all"].append(row)
         if ENDINGS.search(text):
             groups["with endings"].append(row)
+        if ok is not None:
+            groups["abc2midi-clean" if ok else "abc2midi errors"].append(row)
         for i in masked:
             ch = text[i] if i < len(text) else "<end>"
-            masked_chars[ch] += 1
-            examples.setdefault(ch, text[max(0, i - 30) : i + 3])
+            group = "abc2midi-clean" if ok else "other"
+            masked_chars[group][ch] += 1
+            examples.setdefault((group, ch), text[max(0, i - 30) : i + 3])
     for name, rows in groups.items():
         if not rows:
             continue
         n = len(rows)
         print(
-            f"{name:12s} {n} tunes: fought in {sum(r[0] for r in rows)} "
+            f"{name:15s} {n} tunes: fought in {sum(r[0] for r in rows)} "
             f"({sum(r[0] for r in rows) / n:.1%}; {sum(r[1] for r in rows)} places), "
             f"a character masked in {sum(r[2] for r in rows)} ({sum(r[2] for r in rows) / n:.1%})"
         )
-    print("masked characters (count, an example ending just after it):")
-    for ch, count in masked_chars.most_common(10):
-        print(f"  {ch!r:8} {count:6d}  {examples[ch]!r}")
+    for name, counts in masked_chars.items():
+        if counts:
+            print(f"masked characters in {name} tunes (count, an example ending just after it):")
+        for ch, count in counts.most_common(10):
+            print(f"  {ch!r:8} {count:6d}  {examples[name, ch]!r}")
 
 
 if __name__ == "__main__":

@@ -8,9 +8,8 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from meter_aware_kit import TOKENIZER
+from meter_aware_kit import TOKENIZER, random_model
 
-from models.config import ModelConfig
 from models.networks import CharRNN
 from models.sample import SamplingParams, sample
 from models.tokenizer import SPECIALS
@@ -18,6 +17,7 @@ from workbench.notation.abc2midi import abc2midi_path, check_tunes
 from workbench.notation.meter import BarScanner, bar_lengths
 from workbench.notation.meter_aware import (
     HOME_MARGIN,
+    SPACE_RUN,
     MeterAwareConstraint,
     meter_aware_constraint,
 )
@@ -177,7 +177,7 @@ def test_decorations_chord_symbols_and_octave_marks_as_abc2midi_reads_them(con):
     assert not allowed(con, H + "AB.") & {" ", "|", "\n", "<end>"}
     assert "'" in allowed(con, H + "Ab") and "," not in allowed(con, H + "Ab")
     assert "," in allowed(con, H + "AB") and "'" not in allowed(con, H + "AB")
-    assert allowed(con, H + '"') == set("ABCDEFG^_<>@")
+    assert allowed(con, H + '"') == set("ABCDEFG^_<>@012345")
     assert {"m", "7", "#", "/", '"'} <= allowed(con, H + '"G')
     assert "x" not in allowed(con, H + '"G')
     assert "\n" not in allowed(con, H + '"^some words')
@@ -255,8 +255,9 @@ def test_near_the_length_cap_the_tune_closes(con):
 
 def test_no_endless_runs_of_things_that_take_no_time(con):
     # A model that wants a bar line where none may go must not find a way around writing notes.
-    short = allowed(con, H + "ABcd efga|ABc ")
+    short = allowed(con, H + "ABcd efga|ABc" + " " * SPACE_RUN)
     assert " " not in short and "|" not in short and "A" in short
+    assert " " in allowed(con, H + "ABcd efga|ABc" + " " * (SPACE_RUN - 1))
     assert ")" not in allowed(con, H + "AB") and ")" in allowed(con, H + "(AB")
     assert '"' not in allowed(con, H + 'AB"G"')
     assert "-" not in allowed(con, H + "AB.c")  # abc2midi cannot tie a staccato note
@@ -330,22 +331,6 @@ def test_the_constraint_masks_logits_per_row(con):
     assert not torch.isfinite(out[1, TOKENIZER.end_id])
 
 
-def _random_model(
-    seed: int, favoured: str = "ABCDEFGabcdefg|2/ ", boost: float = 3.0, end_boost: float = 0.0
-) -> CharRNN:
-    """An untrained network with spiky random logits (the hardest case for the constraint),
-    nudged towards the `favoured` characters (by default notes, lengths and bar lines, so that
-    its tunes have many bars) and, by `end_boost`, towards `<end>`."""
-    torch.manual_seed(seed)
-    model = CharRNN(ModelConfig(hidden=16, embedding=8, dropout=0.0), len(TOKENIZER))
-    with torch.no_grad():
-        model.head.weight.mul_(4.0)
-        for ch in favoured:
-            model.head.bias[TOKENIZER.vocab.index(ch)] += boost
-        model.head.bias[TOKENIZER.end_id] += end_boost
-    return model
-
-
 def _fits(text: str, capped: bool) -> bool:
     bars = bar_lengths(text)
     return all(bar.fits for bar in (bars[:-1] if capped else bars))
@@ -357,7 +342,7 @@ MAX_CHARS = 250
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), header=st.sampled_from(HEADERS))
 def test_every_bar_of_every_sampled_tune_fits(seed, header):
-    model = _random_model(seed)
+    model = random_model(seed)
     params = SamplingParams(temperature=1.0, max_chars=MAX_CHARS, seed=seed)
     con = MeterAwareConstraint(TOKENIZER)
     tunes = sample(model, TOKENIZER, header, 8, params, constraint=con)
@@ -367,7 +352,7 @@ def test_every_bar_of_every_sampled_tune_fits(seed, header):
 
 
 def test_without_the_constraint_most_bars_do_not_fit():
-    model = _random_model(1)
+    model = random_model(1)
     params = SamplingParams(temperature=1.0, max_chars=MAX_CHARS, seed=1)
     header = HEADERS[0]
     free = sample(model, TOKENIZER, header, 16, params)
@@ -382,7 +367,7 @@ def test_without_the_constraint_most_bars_do_not_fit():
 
 
 def test_one_constraint_serves_successive_calls():
-    model = _random_model(2)
+    model = random_model(2)
     params = SamplingParams(max_chars=120, seed=4)
     con = MeterAwareConstraint(TOKENIZER)
     first = sample(model, TOKENIZER, HEADERS[1], 4, params, constraint=con)
@@ -428,7 +413,7 @@ _WALK_CON = MeterAwareConstraint(TOKENIZER)
 def _header_model(seed: int) -> CharRNN:
     """Random logits with the header's hard parts made likely: field letters, digits, slashes,
     `=`, `X`, `P`, `U`, `%`, `<end>` and newlines."""
-    return _random_model(seed, "XMLKQRPU%0123456789/=\n|ABCabc2 ", boost=2.5, end_boost=2.5)
+    return random_model(seed, "XMLKQRPU%0123456789/=\n|ABCabc2 ", boost=2.5, end_boost=2.5)
 
 
 def _header_of(text: str) -> str | None:

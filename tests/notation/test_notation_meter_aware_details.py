@@ -324,8 +324,11 @@ def test_accidentals_double_only_alike():
 
 
 def test_annotations_are_short_text_on_one_line():
-    assert allowed(H + '"^ab') == CHARS - {"\n", "|"}
-    assert allowed(H + '"^' + "a" * 28) == CHARS - {"\n", "|"}  # 29 characters so far
+    # Not `%` (a comment to abc2midi, even here), `\\` (an escape), `;` (a new chord symbol)
+    # or `,` (music21 fails on `"_a b,"`).
+    text = CHARS - {"\n", "|", "%", "\\", ";", ","}
+    assert allowed(H + '"^ab') == text
+    assert allowed(H + '"^' + "a" * 28) == text  # 29 characters so far
     assert allowed(H + '"^' + "a" * 29) == {'"'}  # ANNOTATION_MAX (30): it closes
 
 
@@ -383,7 +386,7 @@ def test_no_end_while_a_repeat_opens():
 
 
 def test_a_tie_in_an_unfinished_bar_goes_on_to_its_note():
-    assert allowed(H + "GABc dBA-") == {" ", "\n", "A"}
+    assert allowed(H + "GABc dBA-") == {" ", "\n", "A"}  # (no `: see _normal_key)
 
 
 def test_nothing_fits_after_a_full_bar_in_a_broken_pair_a_decoration_or_a_grace_group():
@@ -446,7 +449,9 @@ def test_octave_marks_in_a_chord_at_most_three():
 
 def test_a_colon_in_a_bar_makes_a_repeat_bar_line():
     assert allowed(H + "|:" + LAST + ":") == {"|", ":"}
-    assert allowed(H + LAST + ":") == {"|"}
+    assert allowed(H + LAST + ":") == {"|", ":"}  # `::`: the repeat from the tune's start
+    # After a repeat has closed, `::` would need a `|:` before it (abc2midi: an error).
+    assert allowed(H + "|:" + LAST + ":|" + LAST + ":") == {"|"}
 
 
 def test_variant_endings_and_inline_fields_after_a_bracket():
@@ -460,4 +465,7 @@ def test_variant_endings_and_inline_fields_after_a_bracket():
 
 def test_after_an_open_paren_a_slur_or_a_tuplet_that_fits():
     after = allowed(H + "(")
-    assert {"2", "3", "4", "6", "A", "z"} <= after and "(" not in after
+    # `((3abc)`: a slur around a tuplet; no third `(`, and none inside an open slur.
+    assert {"2", "3", "4", "6", "A", "z", "("} <= after
+    assert {"3", "A"} <= allowed(H + "((") and "(" not in allowed(H + "((")
+    assert "(" not in allowed(H + "(A(")

@@ -119,7 +119,7 @@ def test_a_note_starts_in_a_tuplet_only_if_the_tuplets_other_notes_still_fit():
     # the triplet's last note fills as `c/16` (1/16 * 2/3 of an eighth): it may start.
     assert {"c", "G", "z"} <= allowed(H + "A2B/c/8(3c4c4")
     # After one note `c8` the same 1/192 is left for two: no note may start, the line may end.
-    assert allowed(H + "A2B/c/8(3c8 ") == {"\n"}
+    assert allowed(H + "A2B/c/8(3c8 ") == {"\n", " ", "`", "\\"}  # (and what takes no time)
 
 
 # -- a prompt's `+...+` decoration ------------------------------------------------------------
@@ -150,11 +150,13 @@ def test_a_body_field_line_or_comment_ends_no_tune_before_its_eighth_bar():
 # -- chords and brackets -------------------------------------------------------------------
 
 
-def test_inside_a_chord_only_notes_and_marks():
+def test_inside_a_chord_only_notes_marks_and_lengths():
     notes = set("ABCDEFGabcdefg")
     assert allowed(H + "[^") == notes  # an accidental's note
-    # After three octave marks no more: another note, an accidental or the chord's end.
-    assert allowed(H + "[c'''") == notes | set("^_=]")
+    # After three octave marks no more: another note, an accidental, the chord's end, or the
+    # chord's length after its first note (`[c2e2]`: see test_notation_meter_aware_collections).
+    after = allowed(H + "[c'''")
+    assert after - set("0123456789/") == notes | set("^_=]") and {"2", "/"} <= after
 
 
 def test_a_bracket_after_a_full_bar_can_only_be_a_bar_line():
@@ -180,7 +182,7 @@ def test_after_a_first_ending_bracket_the_bar_begins():
     after = allowed(H + "|:" + BAR + "[1")
     assert {" ", "\n", "A", "z", "^", "|", ":"} <= after and "]" not in after
     # A tie across it goes on to its note.
-    assert allowed(H + "|:GABc dBA-|[1") == {" ", "\n", ":", "A", "|"}
+    assert allowed(H + "|:GABc dBA-|[1") == {" ", "\n", "A"}  # (no empty bar between)
 
 
 # -- tuplets and grace groups --------------------------------------------------------------
@@ -193,10 +195,11 @@ def test_a_tuplet_opens_only_outside_another_and_where_its_shortest_notes_fit():
     assert allowed(H + "(3A3(") == music
     # With 1/8 of the unit left (2 of its sixteenths), only (3 and (6 fit: their shortest
     # notes (sixteenths) take the time of 2 sixteenths all together, (2 and (4's of 3.
-    assert allowed(H + "ABcd efga7/8(") == music | {"3", "6"}
+    # (or a second `(`: this one is a slur, the next may open the tuplet.)
+    assert allowed(H + "ABcd efga7/8(") == music | {"3", "6", "("}
     # Just after `(3` its first note begins: no slur `(` (and no grace group after one).
     assert allowed(H + "(3") == music
-    assert allowed(H + "{g}(3") == music - {"{"}
+    assert allowed(H + "{g}(3") == music - {"{", "~"}  # (no roll after a grace group)
 
 
 def test_a_grace_group_holds_at_most_eight_notes():

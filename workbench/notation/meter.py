@@ -248,6 +248,7 @@ class BarScanner:
         self.col = 0
         self.at_line_start = True
         self.prev = "\n"
+        self.prev2 = "\n"  # the character before `prev`
         self.ls_letter = ""
         self.field = ""
         self.deco_end = "!"
@@ -281,6 +282,8 @@ class BarScanner:
         self.spec = ""  # the length characters read so far, as written
         self.octaves = 0
         self.chord_notes = 0
+        self.chord_spec = ""  # the length written after a chord's later note so far (`[c2e2`)
+        self.inner_spec = ""  # the length written inside the chord just closed (`[c2e2]`)
         # Broken rhythm and tuplets.
         self.last_len = Fraction(0)  # the latest element's length before broken rhythm
         self.last_in_bar = False
@@ -320,10 +323,20 @@ class BarScanner:
         self.note_staccato = False  # the note being read (or just read) has a `.`
         self.fermata = False  # an `H` waits for its note
         self.note_fermata = False  # the note being read (or just read) has an `H`
+        self.breath = False  # a `!breath!` waits for its note
+        self.note_breath = False  # the note being read (or just read) has a `!breath!`
+        self.elem_in_tuplet = False  # the element being read (or just read) is a tuplet's
         # Repeats, as of the last finished bar line: a `|:` waits for its `:|`; the variant
         # ending being played (1 after `|1`, 2 after `:|2`, 0 outside endings).
         self.repeat_open = False
+        # Has a repeat bar line (`|:`, `:|`, `::`) been read? Before the first, the tune's
+        # start is an open repeat to abc2midi (`::` there is no error; after a `:|` it is).
+        self.repeated = False
+        # Was the open repeat opened by `:|:`? abc2midi then takes no first ending in it
+        # ("found [1 or like before |:"), where after `|:` or `::` it does.
+        self.colon_reopened = False
         self.variant = 0
+        self.spaces = 0  # spaces (and back quotes) just read in a row (the decoder limits runs)
         self.token_at_line_start = False  # the bar line being read began its line
         self.rest_bars = 0  # bars of the current bar's multi-bar rests (Z2 Z3: 5)
 
@@ -382,6 +395,8 @@ class BarScanner:
             if ch not in " \t\\" and self.mode != HEADER:
                 self.last_content = (self.line, self.col + 1)
             self.col += 1
+        self.spaces = self.spaces + 1 if ch == " " or ch == "`" else 0
+        self.prev2 = self.prev
         self.prev = ch
 
     def finish(self) -> None:
@@ -579,6 +594,7 @@ class BarScanner:
         elif mode == DECO:
             if ch == self.deco_end:
                 self.mode = NORMAL
+                self.breath = self.breath or self.deco_text == "breath"
             elif ch == "\n":
                 self.mode = NORMAL
                 self._normal(ch)
@@ -708,6 +724,7 @@ class BarScanner:
 
     def _start_elem(self, kind: int) -> None:
         self.elem_kind = kind
+        self.elem_in_tuplet = self.tup_left > 0
         self.elem_base = self._factor() if kind != MULTI_REST else Fraction(0)
         self._reset_spec()
         self.mode = ELEM
@@ -718,6 +735,8 @@ class BarScanner:
         self.staccato = False
         self.note_fermata = self.fermata
         self.fermata = False
+        self.note_breath = self.breath
+        self.breath = False
         self.grace_waiting = False
         self.spec_target = self.broken_spec
         self.broken_spec = None
@@ -786,6 +805,7 @@ class BarScanner:
         if ch in NOTE_LETTERS:
             self.marks = 0
             self.chord_notes += 1
+            self.chord_spec = ""
             if self.chord_notes == 1:
                 self._reset_spec()
                 self.last_sound = (self.prev if self.prev in ACCIDENTALS else "", ch)
@@ -797,12 +817,15 @@ class BarScanner:
             self._normal(ch)
         elif self.chord_notes == 1:
             self._spec_char(ch)
+        elif "0" <= ch <= "9" or ch == "/":
+            self.chord_spec += ch  # (the chord lasts as long as its first note)
 
     def _close_chord(self) -> None:
         inner = self.multiplier() if self.chord_notes else 1
         self.elem_kind = CHORD_ELEM
         base = self._factor()
         self.elem_base = base if inner == 1 else base * inner
+        self.inner_spec = self.spec if self.chord_notes else ""
         self._reset_spec()
         self.mode = ELEM
         self.tie_pitch = self.tie_target = None
@@ -884,13 +907,17 @@ class BarScanner:
         """A bar line is complete: follow its repeats and variant endings."""
         token = self.token
         bare = token.rstrip("0123456789,")
+        if ":" in bare:
+            self.repeated = True
         if token.startswith(":"):
             self.repeat_open = False
         if bare.endswith(":"):
             self.repeat_open = True
             self.variant = 0
+            self.colon_reopened = bare.startswith(":|")
         if bare != token:
             self.variant = int(token[len(bare)] if token[len(bare)].isdigit() else 0)
+
         elif bare in ("||", "|]", "[|"):
             self.variant = 0
 
