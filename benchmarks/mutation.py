@@ -69,6 +69,7 @@ MODULES: dict[str, list[str]] = {
         "tests/notation/test_notation_meter_aware_more.py",
         "tests/notation/test_notation_meter_aware_sections.py",
         "tests/notation/test_notation_meter_aware_endings.py",
+        "tests/notation/test_notation_meter_aware_collections.py",
     ],
     "workbench/playback/events.py": [
         "tests/playback/test_playback_events.py",

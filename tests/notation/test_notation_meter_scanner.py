@@ -737,3 +737,45 @@ def test_at_the_bodys_start_nothing_is_pending() -> None:
     s = scan(HEAD + "A2")  # (a lone `A` at a line start could still begin a field)
     assert s.mode == ELEM and s.tie_target is None and s.spec_target is None
     assert not s.note_staccato and not s.note_fermata
+
+
+def test_what_the_decoder_reads_of_real_collections_notation() -> None:
+    # Runs of spaces and back quotes, and the two characters last read.
+    assert scan(HEAD + "AB  `").spaces == 3 and scan(HEAD + "AB  `c").spaces == 0
+    sc = scan(HEAD + "AB.(")
+    assert (sc.prev2, sc.prev) == (".", "(") and scan(HEAD).prev2 == "G"
+    # Repeats: none read yet, then read; a repeat opened by `:|:` rather than `|:` or `::`.
+    assert not scan(HEAD + "AB|").repeated and scan(HEAD + "AB:|c").repeated
+    assert scan(HEAD + "|:AB|c").repeated  # `|:` counts too
+    assert scan(HEAD + "AB:|:c").colon_reopened and scan(HEAD + "AB:|:c").repeat_open
+    assert not scan(HEAD + "AB::c").colon_reopened and not scan(HEAD + "|:AB|c").colon_reopened
+    assert not scan(HEAD + "AB:|:c:|d|:e").colon_reopened  # a later `|:` opens afresh
+
+
+def test_a_breath_and_a_tuplet_mark_their_note() -> None:
+    sc = scan(HEAD + "AB!breath!c")
+    assert sc.note_breath and not sc.breath
+    assert scan(HEAD + "AB!breath!").breath and not scan(HEAD + "AB!trill!").breath
+    assert not scan(HEAD + "AB!breath!cd").note_breath  # the next note has none
+    assert scan(HEAD + "(3ABc").elem_in_tuplet and not scan(HEAD + "(3ABcd").elem_in_tuplet
+    assert scan(HEAD + "(3AB[ce]").elem_in_tuplet and not scan(HEAD + "(3ABc[ce]").elem_in_tuplet
+    assert not scan(HEAD + "G ").note_breath  # the body's first note has none
+
+
+def test_a_chords_lengths_inside_it() -> None:
+    sc = scan(HEAD + "[c2e/")
+    assert sc.mode == CHORD and sc.spec == "2" and sc.chord_spec == "/"
+    assert scan(HEAD + "[c2e2g").chord_spec == ""  # a new note starts its own
+    sc = scan(HEAD + "[c2e2]")
+    assert sc.mode == ELEM and sc.elem_kind == CHORD_ELEM and sc.inner_spec == "2"
+    assert sc.pending_length() == F(1, 4)
+    after = scan(HEAD + "[ce]2")
+    assert after.inner_spec == "" and after.pending_length() == F(1, 4)
+
+
+def test_a_chords_later_lengths_are_read_whole() -> None:
+    assert scan(HEAD + "[c9e9").chord_spec == "9" and scan(HEAD + "[c10e10").chord_spec == "10"
+    assert scan(HEAD + "[c3/2e3/2").chord_spec == "3/2"
+    assert scan(HEAD + "[c2e2=").chord_spec == "2"  # an accidental is the next note's
+    # A chord cut off before its first note (by a line end) has no length inside it.
+    assert scan(HEAD + "A2[^\n").inner_spec == ""

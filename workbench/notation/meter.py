@@ -248,7 +248,6 @@ class BarScanner:
         self.col = 0
         self.at_line_start = True
         self.prev = "\n"
-        self.prev2 = "\n"  # the character before `prev`
         self.ls_letter = ""
         self.field = ""
         self.deco_end = "!"
@@ -282,8 +281,6 @@ class BarScanner:
         self.spec = ""  # the length characters read so far, as written
         self.octaves = 0
         self.chord_notes = 0
-        self.chord_spec = ""  # the length written after a chord's later note so far (`[c2e2`)
-        self.inner_spec = ""  # the length written inside the chord just closed (`[c2e2]`)
         # Broken rhythm and tuplets.
         self.last_len = Fraction(0)  # the latest element's length before broken rhythm
         self.last_in_bar = False
@@ -323,22 +320,27 @@ class BarScanner:
         self.note_staccato = False  # the note being read (or just read) has a `.`
         self.fermata = False  # an `H` waits for its note
         self.note_fermata = False  # the note being read (or just read) has an `H`
-        self.breath = False  # a `!breath!` waits for its note
-        self.note_breath = False  # the note being read (or just read) has a `!breath!`
-        self.elem_in_tuplet = False  # the element being read (or just read) is a tuplet's
         # Repeats, as of the last finished bar line: a `|:` waits for its `:|`; the variant
         # ending being played (1 after `|1`, 2 after `:|2`, 0 outside endings).
         self.repeat_open = False
+        self.variant = 0
+        self.token_at_line_start = False  # the bar line being read began its line
+        self.rest_bars = 0  # bars of the current bar's multi-bar rests (Z2 Z3: 5)
+        # For reading real collections' notation (kept last: see benchmarks/mutation.py's
+        # equivalents, numbered by position):
+        self.prev2 = "\n"  # the character before `prev`
+        self.spaces = 0  # spaces (and back quotes) just read in a row (the decoder limits runs)
+        self.chord_spec = ""  # the length written after a chord's later note so far (`[c2e2`)
+        self.inner_spec = ""  # the length written inside the chord just closed (`[c2e2]`)
+        self.breath = False  # a `!breath!` waits for its note
+        self.note_breath = False  # the note being read (or just read) has a `!breath!`
+        self.elem_in_tuplet = False  # the element being read (or just read) is a tuplet's
         # Has a repeat bar line (`|:`, `:|`, `::`) been read? Before the first, the tune's
         # start is an open repeat to abc2midi (`::` there is no error; after a `:|` it is).
         self.repeated = False
         # Was the open repeat opened by `:|:`? abc2midi then takes no first ending in it
         # ("found [1 or like before |:"), where after `|:` or `::` it does.
         self.colon_reopened = False
-        self.variant = 0
-        self.spaces = 0  # spaces (and back quotes) just read in a row (the decoder limits runs)
-        self.token_at_line_start = False  # the bar line being read began its line
-        self.rest_bars = 0  # bars of the current bar's multi-bar rests (Z2 Z3: 5)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -823,6 +825,7 @@ class BarScanner:
     def _close_chord(self) -> None:
         inner = self.multiplier() if self.chord_notes else 1
         self.elem_kind = CHORD_ELEM
+        self.elem_in_tuplet = self.tup_left > 0  # (before _factor counts the chord off)
         base = self._factor()
         self.elem_base = base if inner == 1 else base * inner
         self.inner_spec = self.spec if self.chord_notes else ""
