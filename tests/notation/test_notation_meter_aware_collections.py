@@ -20,7 +20,7 @@ from models.sample import SamplingParams, sample
 from workbench.corpus import load
 from workbench.notation.abc2midi import abc2midi_path, check_tunes
 from workbench.notation.convert import abc_to_midi_bytes
-from workbench.notation.meter import CHORD, QUOTE, BarScanner, bar_lengths
+from workbench.notation.meter import CHORD, ONE, QUOTE, BarScanner, bar_lengths
 from workbench.notation.meter_aware import FIELD_INDENT, SPACE_RUN, MeterAwareConstraint
 from workbench.notation.midi_compare import abc2midi_bytes, compare
 from workbench.notation.tune_info import parses_in_music21
@@ -97,6 +97,26 @@ def test_field_values_may_be_indented():
     assert "4" in allowed("X:1\nM:" + " " * FIELD_INDENT)
     assert " " not in allowed("X:1\nM:" + " " * FIELD_INDENT)
     assert "G" in allowed("X:1\nM:4/4\nL:1/8\nK: ")
+    # Only by spaces: a prompt's tab or stray letter is a value the rules cannot read, and
+    # the row is left unmasked (see test_fuzz_decoding).
+    for prompt in ("X:1\nM:\t", "X:1\nM:4/4\nK: X"):
+        assert allowed(prompt) >= set(string.ascii_letters + string.digits), prompt
+
+
+def test_near_the_length_cap_nothing_that_takes_no_time_but_a_space():
+    near = allowed(H + "GA", max_chars=100)  # (the whole text is within the last 200 characters)
+    assert " " in near and not {"`", "\\"} & near
+    assert " " not in allowed(H + "GA ", max_chars=100)
+    assert {"`", "\\"} <= allowed(H + "GA")  # (far from the cap they may come)
+
+
+def test_a_chords_inner_length_is_spelt_as_its_first_notes():
+    assert allowed(H + "GABc [c/e") == {"/", "'"}  # `[c/e/]`, the mark before the length
+    assert allowed(H + "GABc [c3/2e3") == {"/"}
+    # The second chord of a broken pair (a prompt's: the rules write none) takes its length
+    # after `]`, as the pair's first element had it.
+    pair = allowed(H + "GABc A>[c")
+    assert "]" in pair and "e" in pair and not set("0123456789/") & pair
 
 
 # -- against real tunes and abc2midi -------------------------------------------------------
@@ -117,7 +137,7 @@ def _read_notation(sc: BarScanner, text: str, i: int) -> str | None:
         return "back quote"
     if ch == "(" and prev in "(.<>":
         return "slur opening"
-    if sc.mode == CHORD and (ch.isdigit() or ch == "/") and sc.spec_target is None:
+    if sc.mode == CHORD and (ch.isdigit() or ch == "/") and sc.next_broken is ONE:
         return "length inside a chord"
     return None
 

@@ -914,11 +914,11 @@ class MeterAwareConstraint:
         more = (ACC_B | NOTE_B) if sc.chord_notes < 4 else 0
         # (At most four notes: an accidental would start a fifth (abc2midi: "Too many notes
         # in chord"; a chord of 80 accidentals was seen).)
-        in_length = sc.prev in _LENGTH_CHARS
-        marks = _octave_marks(sc.prev) if sc.marks < 3 and not in_length else ""
+        # (none after a length: _octave_marks gives none after a digit or `/`)
+        marks = _octave_marks(sc.prev) if sc.marks < 3 else ""
         first = sc.spec
         if sc.chord_notes == 1:
-            if sc.spec_target is not None:  # the second of a broken pair: its length after `]`
+            if sc.next_broken is not ONE:  # a broken pair's second: its length after `]`
                 return (more | _BIT["rbracket"], marks)
             base, left = _next_base(sc)
             room = expected - sc.used
@@ -928,9 +928,9 @@ class MeterAwareConstraint:
             return (bits | more | _BIT["rbracket"], marks)
         written = sc.chord_spec
         if written != first and first.startswith(written):  # the first one's length again
-            return (_CHAR_BIT.get(first[len(written)], SLASH_B), "" if written else marks)
+            return (_CHAR_BIT.get(first[len(written)], SLASH_B), marks)
         # (A length that is not the first one's is a prompt's: the chord goes on.)
-        return (more | _BIT["rbracket"], marks if not in_length else "")
+        return (more | _BIT["rbracket"], marks)
 
     def _options(
         self, prefix: str, base: Fraction, room: Fraction, unit: Fraction, tf: Fraction, left: int
@@ -1285,9 +1285,6 @@ MIN_BARS = 8
 
 #: Header fields whose values the grammar spells out (the others are free text).
 _SPELLED = "XMLKQ"
-
-
-_LENGTH_CHARS = "0123456789/"
 
 
 def _next_base(sc: BarScanner) -> tuple[Fraction, int]:
