@@ -93,6 +93,24 @@ def test_lengths_inside_a_chord_play_as_abc2midi_plays_them(chord):
     assert compare(abc_to_midi_bytes(text), abc2midi_bytes(text)).agree
 
 
+def test_decorations_before_a_chord_or_a_slur_and_on_a_pairs_second_note():
+    # After a single-character decoration: its chord (not after a roll or trill, even with
+    # another decoration between), its note; a slur only after a lone `.`, and not in a tuplet.
+    assert "[" in allowed(H + "GABc M") and "[" in allowed(H + "GABc .")
+    assert "[" not in allowed(H + "GABc T") and "[" not in allowed(H + "GABc TM")
+    assert "[" not in allowed(H + "GABc M~")
+    assert "(" not in allowed(H + "GABc (3.") and "A" in allowed(H + "GABc (3.")
+    assert allowed(H + "GA.[") == set("ABCDEFGabcdefg^_=")  # the chord, never `[|`
+    # `A>v`: the note itself (no quote, decoration name, slur or chord first).
+    after = allowed(H + "GABc d>v")
+    assert "e" in after and not {'"', "!", "(", "["} & after
+    # `!breath!` is no name on a pair's second note; the other names are.
+    assert "b" not in allowed(H + "GABc d>!") and "b" in allowed(H + "GABc d!")
+    assert "!" in allowed(H + "GABc d>!trill") and "!" in allowed(H + "GABc d!breath")
+    # A prompt's `!breath!` there is a name the rules cannot go on from: the row is unmasked.
+    assert allowed(H + "GABc d>!breath") >= set(string.ascii_letters + "!")
+
+
 def test_field_values_may_be_indented():
     assert "4" in allowed("X:1\nM:" + " " * FIELD_INDENT)
     assert " " not in allowed("X:1\nM:" + " " * FIELD_INDENT)

@@ -319,7 +319,9 @@ _FIELD_VALUES = {
 }
 _FIELD_NEXT = {letter: _next_chars(values) for letter, values in _FIELD_VALUES.items()}
 _DECO_NEXT = _next_chars(DECO_NAMES)
-_PAIRED_DECO_NEXT = _next_chars(DECO_NAMES - {"breath"})
+_DECOS = (DECO_NAMES, _DECO_NEXT)
+PAIRED_DECO_NAMES = DECO_NAMES - {"breath"}
+_PAIRED_DECO_NEXT = _next_chars(PAIRED_DECO_NAMES)
 
 GRACE_MAX = 8
 #: `!decoration!` names: letters, digits and a few signs, at most this long.
@@ -711,12 +713,11 @@ class MeterAwareConstraint:
             if sc.deco_end == "!":
                 # Only names abc2midi knows: `!>dc/B//c!` is read as notes ("Malformed note").
                 text = sc.deco_text
-                if sc.next_broken is not ONE:
-                    # On a broken-rhythm pair's second note, no `!breath!`, which shortens it
-                    # ("Notes not equal durations").
-                    ok = text in DECO_NAMES and text != "breath"
-                    return (0, _PAIRED_DECO_NEXT.get(text, "") + ("!" if ok else ""))
-                return (0, _DECO_NEXT.get(text, "") + ("!" if text in DECO_NAMES else ""))
+                # On a broken-rhythm pair's second note, no `!breath!`, which shortens it
+                # ("Notes not equal durations").
+                paired = sc.next_broken is not ONE
+                names, nexts = (PAIRED_DECO_NAMES, _PAIRED_DECO_NEXT) if paired else _DECOS
+                return (0, nexts.get(text, "") + ("!" if text in names else ""))
             if sc.deco_len == 0:
                 return (0, DECO_NAME_CHARS)
             return (0, sc.deco_end if sc.deco_len >= DECO_MAX else DECO_NAME_CHARS + sc.deco_end)
@@ -928,7 +929,7 @@ class MeterAwareConstraint:
             return (bits | more | _BIT["rbracket"], marks)
         written = sc.chord_spec
         if written != first and first.startswith(written):  # the first one's length again
-            return (_CHAR_BIT.get(first[len(written)], SLASH_B), marks)
+            return (_CHAR_BIT[first[len(written)]], marks)
         # (A length that is not the first one's is a prompt's: the chord goes on.)
         return (more | _BIT["rbracket"], marks)
 
