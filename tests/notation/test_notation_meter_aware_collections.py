@@ -83,6 +83,10 @@ def test_a_chord_takes_its_length_inside_or_after_it():
     assert allowed(H + "GABc [d2B2]") & set("0123456789/") == set()  # and none after `]`
     assert "2" in allowed(H + "GABc [dB]")  # or the length after `]`, as before
     assert allowed(H + "GABc dBA[G4") == {"/"}  # a length that fits, as for a note
+    # In a tuplet too: a chord's first note may take the lengths a note would there.
+    for before in ("GABc d(3", "GA(3", "GABc dBA(3"):
+        lengths = set("0123456789/")
+        assert allowed(H + before + "[c") & lengths == allowed(H + before + "c") & lengths
 
 
 @needs_abc2midi
