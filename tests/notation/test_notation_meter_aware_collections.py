@@ -183,7 +183,7 @@ def _masked_notation(text: str, con: MeterAwareConstraint) -> list[tuple[str, st
 def test_real_tunes_abc2midi_reads_keep_their_notation(collection):
     """The first 150 tunes of each collection that abc2midi reads with no error, fed to the
     constraint as if a model wrote them: it masks none of their continuations, fingerings,
-    slurs of these kinds or spaces. Before this change it masked 1,500 such places here."""
+    slurs of these kinds or spaces."""
     tunes = [t.text for t in load([collection]).tunes][:220]
     clean = [t for t, r in zip(tunes, check_tunes(tunes), strict=True) if r.ok][:150]
     uses = "".join(clean)

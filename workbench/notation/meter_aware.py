@@ -262,11 +262,12 @@ ANNOTATION_MAX = 30
 FIELD_INDENT = 2
 #: Fingerings in quotes ("4", "04"): digits, at most this many, the first a finger (abc2midi
 #: reads a quoted text that starts with 0-5 as no chord, and one that starts with 6-9 as a bad
-#: one; 90 % of Ryan's quoted texts are fingerings).
+#: one; 90 % of Ryan's quoted texts that are neither chord symbols nor prefixed annotations are
+#: fingerings).
 FINGERS = "012345"
 FINGERING_MAX = 2
 #: The most spaces in a row. Tunes align their bars with runs of spaces (2 or more are 1.6 %
-#: of Ryan's runs, 4 % of O'Neill's, 38 % of Aird's; 8 or more 0.1, 0.4 and 3.4 %); a run
+#: of Ryan's runs, 4 % of O'Neill's, 38 % of Aird's; 8 or more 0.04, 0.4 and 3.4 %); a run
 #: without limit would let a model that wants a bar line where none may go write spaces
 #: instead of the notes that fill the bar.
 SPACE_RUN = 8
@@ -771,7 +772,7 @@ class MeterAwareConstraint:
                 return (AFTER_BROKEN_B & ~_BIT["lparen"], AFTER_BROKEN_DECO)
             bits = START_B & ~_BIT["lparen"]
             if sc.slurs == 0 and sc.tup_left == 0:
-                # `((3abc)`: a slur around a tuplet, as a third of Ryan's and O'Neill's
+                # `((3abc)`: a slur around a tuplet, as 59 % of Ryan's and 27 % of O'Neill's
                 # tuplets are written (the first `(` is then the slur; no third one).
                 bits |= _BIT["lparen"]
             if sc.grace_waiting:
