@@ -123,14 +123,15 @@ def save_checkpoint(path: str | Path, ckpt: Checkpoint) -> None:
 
 def remove_stale_temps(run_dir: str | Path) -> list[Path]:
     """Delete the temp files a killed writer of `run_dir` left: a checkpoint's
-    (`.last.pt.XXXX.tmp`, from save_checkpoint) and the run marker's (`.running.json.PID.tmp`).
+    (`.last.pt.XXXX.tmp`, from save_checkpoint), the run marker's (`.running.json.PID.tmp`) and
+    the run's settings' (`config.json.tmp`, from the trainer's start).
 
     Called by the run's writer as it starts, when no other process may write the folder: each
     such file is a write that never reached its rename, and a run killed and resumed many times
     would otherwise collect one (a whole checkpoint's size) per kill. Returns what it removed.
     """
     removed = []
-    for pattern in (".*.pt.*.tmp", ".running.json.*.tmp"):
+    for pattern in (".*.pt.*.tmp", ".running.json.*.tmp", "config.json.tmp"):
         for path in Path(run_dir).glob(pattern):
             try:
                 path.unlink()

@@ -280,12 +280,14 @@ def test_stale_temps_of_killed_writes_are_removed_and_nothing_else(
     [left] = tmp_path.iterdir()
     marker = tmp_path / ".running.json.4242.tmp"
     marker.write_text("{}")
+    config = tmp_path / "config.json.tmp"  # the trainer's, killed before its rename
+    config.write_text("{")
     keep = ["last.pt", "notes.tmp", ".running.json", "best.pt.tmp", ".config.json.1.tmp"]
     for name in keep:
         (tmp_path / name).write_text("x")
     (tmp_path / ".busy.pt.1.tmp").mkdir()  # cannot be unlinked: skipped, not reported
     removed = remove_stale_temps(str(tmp_path))
-    assert sorted(removed) == sorted([left, marker])
+    assert sorted(removed) == sorted([left, marker, config])
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*keep, ".busy.pt.1.tmp"])
     assert remove_stale_temps(tmp_path) == []
 
