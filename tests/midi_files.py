@@ -27,13 +27,19 @@ TPQ = 480
 
 def write_mido_file(path: Path, notes=MIDO_NOTES, tracks: int = 2) -> Path:
     """A type-1 file: tempo and 4/4 in a conductor track, right hand (>= 60) and left hand."""
+    hands = [[n for n in notes if n[0] >= 60], [n for n in notes if n[0] < 60]][:tracks]
+    return write_tracks(path, hands)
+
+
+def write_tracks(path: Path, tracks: list[list[tuple[int, float, float]]]) -> Path:
+    """A type-1 file at TPQ ticks per beat: tempo and 4/4 in a conductor track, then one track
+    (and channel) per list of (pitch, onset in beats, duration in beats)."""
     mf = mido.MidiFile(type=1, ticks_per_beat=TPQ)
     conductor = mido.MidiTrack()
     conductor.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(100), time=0))
     conductor.append(mido.MetaMessage("time_signature", numerator=4, denominator=4, time=0))
     mf.tracks.append(conductor)
-    hands = [[n for n in notes if n[0] >= 60], [n for n in notes if n[0] < 60]][:tracks]
-    for channel, hand in enumerate(hands):
+    for channel, hand in enumerate(tracks):
         events = []
         for pitch, onset, dur in hand:
             events.append(
