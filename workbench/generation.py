@@ -370,6 +370,10 @@ def _music21_score(midi: bytes) -> Any:
     return converter.parse(midi, format="midi")
 
 
+#: Notation passes of a piece's MusicXML export at most (one or two mend every piece seen).
+NOTATION_PASSES = 6
+
+
 def piece_musicxml_bytes(piece: GeneratedPiece) -> bytes:
     """The piece as MusicXML: its MIDI read (and quantised) by music21, titled as listed."""
     from music21 import metadata
@@ -384,7 +388,60 @@ def piece_musicxml_bytes(piece: GeneratedPiece) -> bytes:
         raise ConversionError(f"music21 cannot read its MIDI ({_first_line(exc)})") from None
     score.metadata = score.metadata or metadata.Metadata()
     score.metadata.title = piece.title
+    try:
+        # The writer's own notation pass ties notes over bar lines, but skips loose notes in a
+        # measure with voices and may leave a tie's remainder loose beside the next measure's
+        # voices: notate, mend, and again until nothing is left to mend (the writer's pass
+        # then changes nothing).
+        for _ in range(NOTATION_PASSES):
+            score.makeNotation(inPlace=True)
+            if not _voice_loose_notes(score):
+                break
+    except Exception as exc:
+        raise ConversionError(f"music21 cannot notate its MIDI ({_first_line(exc)})") from None
     return score_to_musicxml_bytes(score)
+
+
+def _voice_loose_notes(score: Any) -> int:
+    """Put the notes and rests a measure holds beside its voices into a voice of their own.
+
+    music21's MIDI reader leaves such measures where notes held over the bar line overlap new
+    ones of other lengths; its MusicXML writer then writes the loose notes with no voice tag,
+    and a reader (music21's own included) has to guess their voice and warns. Returns how many
+    measures were mended.
+    """
+    from music21 import note, stream
+
+    mended = 0
+    for part in score.parts:
+        measures = list(part.getElementsByClass(stream.Measure))
+        for i, measure in enumerate(measures):
+            voices = list(measure.voices)
+            loose = list(measure.getElementsByClass(note.GeneralNote))
+            if voices and loose:
+                voice = stream.Voice(id=_new_voice_id(voices))
+                for element in loose:
+                    offset = element.getOffsetBySite(measure)
+                    measure.remove(element)
+                    voice.insert(offset, element)
+                measure.insert(0, voice)
+                mended += 1
+            # The writer ties a note held over the bar line into the next measure's voice of
+            # the same named id (a KeyError where there is none): each named voice of this
+            # measure has one there, empty if need be, whenever that measure is in voices.
+            # (The reader's voices have numeric ids, which the writer looks up leniently.)
+            following = measures[i + 1] if i + 1 < len(measures) else None
+            if following is not None and following.voices:
+                present = {v.id for v in following.voices}
+                for v in measure.voices:
+                    if isinstance(v.id, str) and v.id not in present:
+                        following.insert(0, stream.Voice(id=v.id))
+    return mended
+
+
+def _new_voice_id(voices: list[Any]) -> str:
+    taken = {str(v.id) for v in voices}
+    return next(str(n) for n in range(len(voices) + 1, 2 * len(voices) + 2) if str(n) not in taken)
 
 
 # -- export ----------------------------------------------------------------------------------
