@@ -33,6 +33,9 @@ class SamplingParams:
     top_p: float = 1.0
     max_chars: int = 2000
     seed: int | None = None
+    # No <end> before this many generated tokens: an event model's piece runs to the length
+    # asked for (max_chars) when this equals it; 0 lets the model end whenever it will.
+    min_chars: int = 0
 
     def validate(self) -> None:
         if self.temperature <= 0:
@@ -43,6 +46,8 @@ class SamplingParams:
             raise ValueError(f"top-p must be in (0, 1], not {self.top_p}")
         if self.max_chars < 1:
             raise ValueError(f"the length cap must be >= 1, not {self.max_chars}")
+        if self.min_chars < 0:
+            raise ValueError(f"the least length must be >= 0, not {self.min_chars}")
 
 
 def filter_logits(logits: Tensor, temperature: float, top_k: int, top_p: float) -> Tensor:
@@ -128,8 +133,8 @@ def sample(
 ) -> list[str]:
     """Sample `num` tunes that continue `prompt`; each result is prompt + generated text.
 
-    A tune ends at `<end>` or after `max_chars` generated characters. The same seed and
-    parameters give the same tunes on the same device.
+    A tune ends at `<end>` (never before `min_chars` generated characters) or after
+    `max_chars`. The same seed and parameters give the same tunes on the same device.
     """
     params = params or SamplingParams()
     params.validate()
@@ -186,7 +191,7 @@ def _sample_batch(
     pieces: list[list[str]] = [[] for _ in range(num)]
     done = torch.zeros(num, dtype=torch.bool, device=device)
     vocab = tokenizer.vocab
-    for _ in range(params.max_chars):
+    for made in range(params.max_chars):
         if should_stop is not None and should_stop():
             break
         # What may come next is decided first (never <start> or <unk> mid-tune; then the
@@ -195,6 +200,8 @@ def _sample_batch(
         allowed = logits.float().clone()
         allowed[:, tokenizer.start_id] = float("-inf")
         allowed[:, tokenizer.unk_id] = float("-inf")
+        if made < params.min_chars:
+            allowed[:, tokenizer.end_id] = float("-inf")
         if constraint is not None:
             allowed = constraint(allowed, _Texts(prompt, pieces, tokenizer.join))
             # A row the constraint masked entirely has nothing left to say: end that tune.

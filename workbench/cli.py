@@ -436,6 +436,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise UsageError(
             f"{ckpt_path} is a character (ABC) model: --prompt-midi is for MIDI models"
         )
+    if args.end_early:
+        raise UsageError(
+            f"{ckpt_path} is a character (ABC) model: --end-early is for MIDI models (a tune "
+            "always ends where the model ends it, or at --max-chars)"
+        )
     if args.prompt is not None and args.prompt_file is not None:
         raise UsageError("give --prompt or --prompt-file, not both")
     prompt = args.prompt or ""
@@ -545,6 +550,10 @@ def _generate_events(args: argparse.Namespace, ckpt: Any) -> int:
         # The length decides; the event cap (--events, else a generous one) only guards.
         length = args.events if args.events is not None else events_cap(args.seconds)
     params = _sampling_params(args, length)
+    if limit is None and not args.end_early:
+        # A length in events is the piece's length, as one in seconds is: a musician asking
+        # for 2,000 events should not get 40 because the model drew its end there.
+        params.min_chars = length
     device = resolve_device(args.device)
     model = ckpt.build_model(device)
     t0 = time.perf_counter()
@@ -979,7 +988,16 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--num", type=int, default=1, metavar="N", help="tunes, sampled as a batch")
     gen.add_argument("--max-chars", type=int, default=2000, metavar="N")
     gen.add_argument(
-        "--events", type=int, metavar="N", help="MIDI models: events to generate (default 2000)"
+        "--events",
+        type=int,
+        metavar="N",
+        help="MIDI models: each piece's length in events (default 2000); the model's own end "
+        "is held back until then unless --end-early",
+    )
+    gen.add_argument(
+        "--end-early",
+        action="store_true",
+        help="MIDI models: let the model end a piece before --events, where it learnt to end",
     )
     gen.add_argument(
         "--seconds",

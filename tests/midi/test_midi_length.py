@@ -37,6 +37,16 @@ def untrained(tokenizer: EventTokenizer, end_bias: float) -> torch.nn.Module:
     return model.eval()
 
 
+def untrained_checkpoint(chorale_texts, path: Path, end_bias: float) -> Path:
+    """`untrained`'s model saved as a checkpoint, for `workbench generate`."""
+    settings, texts = chorale_texts
+    tok = EventTokenizer.fit(texts, settings)
+    cfg = RunConfig(model=ModelConfig(hidden=32, embedding=16, dropout=0.0))
+    model = untrained(tok, end_bias=end_bias)
+    save_checkpoint(path, Checkpoint(config=cfg, tokenizer=tok, state_dict=model.state_dict()))
+    return path
+
+
 def test_trim_keeps_the_events_up_to_the_first_that_reaches_the_length(chorale_texts) -> None:
     settings, texts = chorale_texts
     text = texts[0]
@@ -97,12 +107,8 @@ def test_the_limit_ends_a_piece_that_would_run_on(chorale_texts) -> None:
 
 
 def test_generate_seconds_writes_pieces_of_that_length(chorale_texts, tmp_path: Path) -> None:
-    settings, texts = chorale_texts
-    tok = EventTokenizer.fit(texts, settings)
-    cfg = RunConfig(model=ModelConfig(hidden=32, embedding=16, dropout=0.0))
-    model = untrained(tok, end_bias=0.0)
-    ckpt = tmp_path / "model.pt"
-    save_checkpoint(ckpt, Checkpoint(config=cfg, tokenizer=tok, state_dict=model.state_dict()))
+    settings, _ = chorale_texts
+    ckpt = untrained_checkpoint(chorale_texts, tmp_path / "model.pt", end_bias=0.0)
     out = tmp_path / "gen"
     args = ["generate", str(ckpt), "--out", str(out), "--seconds", "5", "--num", "2"]
     assert main([*args, "--seed", "9", "--device", "cpu"]) == 0
@@ -119,3 +125,26 @@ def test_seconds_is_for_midi_models(tmp_path: Path, capsys) -> None:
     # No checkpoint: the shipped default model, a character (ABC) model.
     assert main(["generate", "--out", str(tmp_path), "--seconds", "5"]) == 2
     assert "--seconds is for MIDI models" in capsys.readouterr().err
+
+
+def test_generate_events_runs_each_piece_to_its_length_unless_it_may_end_early(
+    chorale_texts, tmp_path: Path, capsys
+) -> None:
+    """`--events N` is a length, as `--seconds` is: a model that would end every piece within
+    a few events (<end> pushed up) still writes N; `--end-early` gives it its end back."""
+    ckpt = untrained_checkpoint(chorale_texts, tmp_path / "model.pt", end_bias=6.0)
+    args = ["generate", str(ckpt), "--events", "120", "--num", "3", "--seed", "9"]
+    assert main([*args, "--out", str(tmp_path / "full"), "--device", "cpu"]) == 0
+    full = sorted((tmp_path / "full").glob("*.events.txt"))
+    assert [len(events_of(p.read_text())) for p in full] == [120, 120, 120]
+    # (1: a piece that ended before any note is "not music", and says so.)
+    assert main([*args, "--out", str(tmp_path / "free"), "--end-early", "--device", "cpu"]) in (
+        0,
+        1,
+    )
+    free = [len(events_of(p.read_text())) for p in (tmp_path / "free").glob("*.events.txt")]
+    assert len(free) == 3 and max(free) < 120  # its own end came first, in every piece
+    capsys.readouterr()
+    # A character model takes no --end-early (its tunes always end where it ends them).
+    assert main(["generate", "--out", str(tmp_path / "abc"), "--end-early"]) == 2
+    assert "--end-early is for MIDI models" in capsys.readouterr().err

@@ -201,9 +201,29 @@ def test_bad_parameters_are_refused(model, folk_tokenizer) -> None:
         SamplingParams(top_p=0.0),
         SamplingParams(top_p=1.5),
         SamplingParams(max_chars=0),
+        SamplingParams(min_chars=-1),
     ):
         with pytest.raises(ValueError):
             sample(model, folk_tokenizer, params=params)
+
+
+@pytest.mark.parametrize("top_k", [0, 1])
+def test_no_end_before_min_chars_even_where_the_model_wants_it_most(
+    tiny_model, folk_tokenizer, top_k: int
+) -> None:
+    """A model whose every next token is most likely <end> (as a MIDI model's is, at times)
+    writes exactly min_chars tokens when max_chars is the same, and ends at once without it."""
+    m = tiny_model("lstm", seed=5)
+    with torch.no_grad():
+        m.head.bias[folk_tokenizer.end_id] = 8.0
+    free = sample(m, folk_tokenizer, "", 8, SamplingParams(max_chars=40, seed=3, top_k=top_k))
+    assert sum(len(t) for t in free) < 8  # nearly every tune ends at its first step
+    held = SamplingParams(max_chars=40, min_chars=40, seed=3, top_k=top_k)
+    assert [len(t) for t in sample(m, folk_tokenizer, "", 8, held)] == [40] * 8
+    # After min_chars the model's own end comes back: at once, nearly always.
+    early = SamplingParams(max_chars=40, min_chars=10, seed=3, top_k=top_k)
+    lengths = [len(t) for t in sample(m, folk_tokenizer, "", 8, early)]
+    assert min(lengths) == 10 and sum(lengths) < 8 * 10 + 8
 
 
 def test_training_mode_is_restored(model, folk_tokenizer) -> None:

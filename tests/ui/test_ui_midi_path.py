@@ -307,6 +307,8 @@ def test_controls_follow_the_models_kind_and_the_roll_follows_the_stream(
     assert pane.model_kind() == "chars" and pane.abc_prompt_row.isVisible()
     assert pane.meter_aware_check.isEnabled() and pane.length_spin.suffix() == " chars"
     pane.length_spin.setValue(700)
+    # An ABC tune ends where the model ends it: the length caps it, and nothing else applies.
+    assert pane.end_early_check.isHidden() and pane.sampling_params(1).min_chars == 0
     load("events")
     assert pane.model_kind() == "events" and not pane.abc_prompt_row.isVisible()
     assert not pane.meter_aware_check.isEnabled()
@@ -326,12 +328,20 @@ def test_controls_follow_the_models_kind_and_the_roll_follows_the_stream(
     pane.argmax_check.setChecked(False)
     pane.num_spin.setValue(2)
     pane.length_spin.setValue(300)
+    # An event piece runs to its length unless the model may end it sooner (remembered).
+    assert not pane.end_early_check.isHidden() and not pane.end_early_check.isChecked()
+    assert pane.sampling_params(1).min_chars == pane.sampling_params(1).max_chars == 300
+    pane.end_early_check.setChecked(True)
+    assert pane.sampling_params(1).min_chars == 0
+    assert settings.value("generation/end_early") in (True, "true")
+    pane.end_early_check.setChecked(False)
     pane.random_seed_check.setChecked(False)
-    pane.seed_spin.setValue(3)  # the same pieces every time: none ends at its first event
+    pane.seed_spin.setValue(3)
     with qtbot.waitSignal(pane.generation_finished, timeout=60_000) as done:
         pane.generate()
     batch = done.args[0].pieces  # every variation, rendered, whether listed or not
     assert len(batch) == 2 and all(isinstance(p, GeneratedPiece) for p in batch)
+    assert [p.events for p in batch] == [300, 300]  # the length asked for, each
     assert len(drawn) >= 2 and drawn == sorted(drawn)  # grows as variation 1 streams
     assert pane.live_roll.note_count == batch[0].notes == drawn[-1]
     pane.watch_spin.setValue(2)  # a finished batch: the roll shows the other variation

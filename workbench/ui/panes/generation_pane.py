@@ -192,6 +192,7 @@ class GenerationPane(QWidget):
             "seed_used_label",
             "meter_aware_check",
             "argmax_check",
+            "end_early_check",
         ):
             setattr(self, name, getattr(self.knobs, name))
 

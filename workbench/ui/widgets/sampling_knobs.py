@@ -3,7 +3,9 @@ seed and meter-aware decoding, kept in QSettings under `generation/`.
 
 One group box that knows what the knobs mean (`sampling_params`, the seed to use next) and how
 they follow the model's kind: the length is in characters for an ABC model and in events for a
-MIDI event model, each remembered on its own, and meter-aware decoding is for ABC only. The
+MIDI event model, each remembered on its own, and meter-aware decoding is for ABC only. An ABC
+tune ends where the model ends it (the length caps it); an event piece runs to its length
+unless "may end sooner" is ticked, as a length in seconds does in the CLI. The
 pane lays it out and starts the sampling.
 """
 
@@ -81,6 +83,11 @@ class SamplingKnobs(QGroupBox):
         self.seed_used_label = QLabel()
         self.seed_used_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.meter_aware_check = QCheckBox("Meter-aware (bars always fit M:/L:)")
+        self.end_early_check = QCheckBox("may end sooner")
+        self.end_early_check.setToolTip(
+            "Let the model end a piece before the length, where it learnt that pieces end "
+            "(unticked, each piece runs to the length)"
+        )
         self.argmax_check = QCheckBox("Argmax")
         self.argmax_check.setToolTip(
             "Always the most likely next token, the MIDI reports' mode (temperature, top-k and "
@@ -99,6 +106,7 @@ class SamplingKnobs(QGroupBox):
             self.num_spin.valueChanged,
             self.seed_spin.valueChanged,
             self.meter_aware_check.toggled,
+            self.end_early_check.toggled,
         ):
             signal.connect(self._on_changed)
 
@@ -117,10 +125,11 @@ class SamplingKnobs(QGroupBox):
         knobs.addRow("Top-k", kp_row)
         len_row = QHBoxLayout()
         len_row.addWidget(self.length_spin)
+        len_row.addWidget(self.end_early_check)
         len_row.addWidget(QLabel("Variations"))
         len_row.addWidget(self.num_spin)
         len_row.addStretch(1)
-        knobs.addRow("Length cap", len_row)
+        knobs.addRow("Length", len_row)
         seed_row = QHBoxLayout()
         seed_row.addWidget(self.seed_spin)
         seed_row.addWidget(self.random_seed_check)
@@ -138,13 +147,18 @@ class SamplingKnobs(QGroupBox):
         from models.sample import SamplingParams
 
         argmax = self.argmax_check.isChecked()
+        length = self.length_spin.value()
+        # An ABC tune ends where the model ends it (the length only caps it); an event piece
+        # runs to the length unless the model may end it sooner (see `set_kind`).
+        runs_to_length = self._kind == "events" and not self.end_early_check.isChecked()
         return SamplingParams(
             temperature=self.temperature(),
             # Argmax is top-k 1: the most likely token, whatever the temperature.
             top_k=1 if argmax else self.top_k_spin.value(),
             top_p=1.0 if argmax else self.top_p_spin.value(),
-            max_chars=self.length_spin.value(),
+            max_chars=length,
             seed=seed,
+            min_chars=length if runs_to_length else 0,
         )
 
     def next_seed(self) -> int:
@@ -175,6 +189,12 @@ class SamplingKnobs(QGroupBox):
             "when it is full; end only on the key's tonic after 8 bars"
         )
         self.length_spin.setSuffix(" events" if events else " chars")
+        self.length_spin.setToolTip(
+            "Each piece's length (the model's own end waits for it unless it may end sooner)"
+            if events
+            else "The most characters a tune may take; it ends at its own end before that"
+        )
+        self.end_early_check.setVisible(events)
         self.length_spin.blockSignals(True)
         try:
             key, default = _LENGTHS[kind]
@@ -198,6 +218,7 @@ class SamplingKnobs(QGroupBox):
         self.random_seed_check.setChecked(read_bool(s, g + "random_seed", True))
         self.meter_aware_check.setChecked(read_bool(s, g + "meter_aware", True))
         self.argmax_check.setChecked(read_bool(s, g + "argmax", False))
+        self.end_early_check.setChecked(read_bool(s, g + "end_early", False))
         self.seed_spin.setEnabled(not self.random_seed_check.isChecked())
         self.temp_label.setText(f"{self.temperature():.2f}")
         self._enable_knobs()
@@ -211,6 +232,7 @@ class SamplingKnobs(QGroupBox):
         # The length in characters for ABC models, in events for event models.
         s.setValue("max_chars" if self._kind == "chars" else "max_events", self.length_spin.value())
         s.setValue("argmax", self.argmax_check.isChecked())
+        s.setValue("end_early", self.end_early_check.isChecked())
         s.setValue("variations", self.num_spin.value())
         s.setValue("seed", self.seed_spin.value())
         s.setValue("random_seed", self.random_seed_check.isChecked())
