@@ -89,6 +89,16 @@ MODULES: dict[str, list[str]] = {
         "tests/notation/test_notation_convert_details.py",
     ],
     "models/evaluate.py": ["tests/models/test_models_evaluate.py"],
+    # Score these two with --only on what you changed: their other functions' own tests are
+    # spread over the UI and CLI suites.
+    "workbench/generation.py": [
+        "tests/test_generation_core.py",
+        "tests/midi/test_midi_musicxml_export.py",
+    ],
+    "workbench/midi_data/encodings.py": [
+        "tests/midi/test_midi_roundtrip.py",
+        "tests/midi/test_midi_one_note_per_key.py",
+    ],
     "models/data.py": [
         "tests/models/test_models_data.py",
         "tests/models/test_distributed.py",

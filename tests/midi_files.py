@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections import defaultdict
 from pathlib import Path
 
 import mido
@@ -79,3 +80,22 @@ def tempi_of(path_or_bytes: Path | bytes) -> list[float]:
         for msg in track
         if msg.type == "set_tempo"
     ]
+
+
+def sounding_spans(score) -> dict[int, list[tuple[float, float]]]:
+    """Pitch -> the stretches of time (in beats from the start) in which it sounds, merged."""
+    spans: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    for n in score.flatten().notes:
+        start = float(n.offset)
+        for p in n.pitches:
+            spans[p.midi].append((start, start + float(n.duration.quarterLength)))
+    merged: dict[int, list[tuple[float, float]]] = {}
+    for pitch, found in spans.items():
+        out: list[list[float]] = []
+        for start, end in sorted(found):
+            if out and start <= out[-1][1] + 1e-6:
+                out[-1][1] = max(out[-1][1], end)
+            else:
+                out.append([start, end])
+        merged[pitch] = [(round(a, 4), round(b, 4)) for a, b in out]
+    return merged
