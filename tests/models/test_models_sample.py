@@ -201,10 +201,17 @@ def test_bad_parameters_are_refused(model, folk_tokenizer) -> None:
         SamplingParams(top_p=0.0),
         SamplingParams(top_p=1.5),
         SamplingParams(max_chars=0),
-        SamplingParams(min_chars=-1),
     ):
         with pytest.raises(ValueError):
             sample(model, folk_tokenizer, params=params)
+
+
+def test_a_negative_least_length_is_refused_by_name(model, folk_tokenizer) -> None:
+    with pytest.raises(ValueError, match="least length must be >= 0, not -1"):
+        sample(model, folk_tokenizer, params=SamplingParams(min_chars=-1))
+    # 0 is allowed (the model may end at once), and is the default.
+    assert SamplingParams().min_chars == 0
+    sample(model, folk_tokenizer, params=SamplingParams(min_chars=0, max_chars=3, seed=1))
 
 
 @pytest.mark.parametrize("top_k", [0, 1])
