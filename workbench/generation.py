@@ -400,18 +400,14 @@ def piece_musicxml_bytes(piece: GeneratedPiece) -> bytes:
 
 
 def _chords_in_time(score: Any) -> Any:
-    """One part of chords at the score's absolute offsets, with its first time signature, key
-    and tempo marks; the writer makes the measures and ties."""
+    """One part of chords at the score's absolute offsets, with its time signatures and tempo
+    marks (a rendered piece has no key signature); the writer makes the measures and ties."""
     from music21 import stream
 
     flat = score.flatten()
     part = stream.Part()
-    seen: set[tuple[str, float]] = set()
-    for mark in flat.getElementsByClass(["TimeSignature", "KeySignature", "MetronomeMark"]):
-        where = (type(mark).__name__, float(mark.offset))
-        if where not in seen:  # every part of the reading repeats them
-            seen.add(where)
-            part.insert(mark.offset, mark)
+    for mark in flat.getElementsByClass(["TimeSignature", "MetronomeMark"]):
+        part.insert(mark.offset, mark)
     for element in flat.chordify().notesAndRests:
         part.insert(element.offset, element)
     return stream.Score([part])

@@ -93,3 +93,26 @@ def test_title_meter_and_tempo_are_kept(chorale_files) -> None:
     assert [ts.ratioString for ts in back.flatten().getElementsByClass(meter.TimeSignature)] == [
         meter_read
     ]
+
+
+def test_what_cannot_be_written_says_why(chorale_files, monkeypatch) -> None:
+    import workbench.generation as generation
+    from workbench.notation.convert import ConversionError
+
+    with pytest.raises(ConversionError, match=r"^the piece has no notes$"):
+        piece_musicxml_bytes(GeneratedPiece(text="", settings={}))
+    with pytest.raises(ConversionError, match=r"^the events hold no notes$"):
+        piece_musicxml_bytes(GeneratedPiece.make("Bar_None ", make_settings("remi")))
+    settings = make_settings("remi")
+    text = text_of(codec_for(settings).encode_file(chorale_files[0]))
+    piece = GeneratedPiece.make(text, settings)
+
+    def boom(*_args):
+        raise ValueError("bad bytes\nmore")
+
+    monkeypatch.setattr(generation, "_chords_in_time", boom)
+    with pytest.raises(ConversionError, match=r"^music21 cannot notate its MIDI \(bad bytes\)$"):
+        piece_musicxml_bytes(piece)
+    monkeypatch.setattr(generation, "_music21_score", boom)
+    with pytest.raises(ConversionError, match=r"^music21 cannot read its MIDI \(bad bytes\)$"):
+        piece_musicxml_bytes(piece)
