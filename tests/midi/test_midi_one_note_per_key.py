@@ -119,3 +119,4 @@ def test_a_key_written_twice_at_one_onset_decodes_to_one_note_the_longer() -> No
     events += " Pitch_60 Duration_2.0.8 Position_8 Pitch_60 Duration_0.4.8"
     got = decoded_notes(codec, events.split())  # asserts no key struck twice at one onset
     assert got == {(0, 60): 2.0, (0, 64): 1.0, (8, 60): 0.5}
+    assert [t.name for t in codec.decode(events.split()).tracks] == ["generated"]
