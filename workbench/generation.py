@@ -376,9 +376,9 @@ def piece_musicxml_bytes(piece: GeneratedPiece) -> bytes:
 
     Written from the notes' places in time, not from the measures music21's MIDI reader makes:
     those hold loose notes beside voices, and measures overfull with notes held past the bar
-    line, which the MusicXML writer turns into a file whose notes a reader (music21's own
-    included) puts at other times. Of 19 chorales and 20 pieces of a trained model, 13 and 4
-    came back from the file as the MIDI reads; written from the notes' places, all of them do.
+    line, which the MusicXML writer turns into a file that music21 reads back with notes at
+    other times (and warns on). Of 19 chorales and 20 pieces of a trained model, 13 and 4 came
+    back from such a file as the MIDI reads; written from the notes' places, all of them do.
     """
     from music21 import metadata
 
