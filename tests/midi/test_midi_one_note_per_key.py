@@ -36,7 +36,11 @@ def pitches_by_position(events: list[str]) -> list[list[int]]:
 
 def mido_notes(path: Path) -> dict[tuple[int, int], float]:
     """(onset on REMI's grid, pitch) -> the longest duration in beats struck there, read by
-    mido note by note over every track."""
+    mido note by note over every track.
+
+    Each track is paired on its own, not as `midi_compare.played_notes` pairs the merged
+    stream: two voices in unison on one channel make that pairing ambiguous (on a chorale it
+    gave one of them the other's note-off)."""
     mf = mido.MidiFile(path)
     longest: dict[tuple[int, int], float] = defaultdict(float)
     for track in mf.tracks:

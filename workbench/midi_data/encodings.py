@@ -271,8 +271,9 @@ class MidiTokCodec:
         for track in score.tracks:
             track.name = "generated"
             # A key written twice at one onset (a doubling the data held, or the model's own):
-            # one note, the longer; two note-ons of one key and the first note-off would cut
-            # the longer short, and the piece is for one piano.
+            # one note, the longer. The piece is for one piano, and two note-ons of one key
+            # play as the synth pairs them: the app's own first on with first off, a synth
+            # with one voice per key ending the longer at the shorter's note-off.
             if len(track.notes):
                 track.notes = one_note_per_key(track.notes.numpy())
         return score

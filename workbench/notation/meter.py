@@ -920,7 +920,6 @@ class BarScanner:
             self.colon_reopened = bare.startswith(":|")
         if bare != token:
             self.variant = int(token[len(bare)] if token[len(bare)].isdigit() else 0)
-
         elif bare in ("||", "|]", "[|"):
             self.variant = 0
 
