@@ -8,6 +8,7 @@ running.json (`models.run_marker`): `RunInfo.running`.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -138,7 +139,9 @@ class _LogTail:
         if self.offset == 0:
             self.head = data[:_HEAD_BYTES]
         end = data.rfind(b"\n") + 1
-        for line in data[:end].split(b"\n"):  # as read_metrics splits, not splitlines()
+        # Line by line, at b"\n" only (as read_metrics splits, not splitlines()): one split of
+        # a 60 MB log would hold the GIL for ~60 ms while Run history reads it on a worker.
+        for line in io.BytesIO(data[:end]):
             if (event := parse_event_line(line)) is not None:
                 self._add(event)
         self.offset += end
@@ -189,9 +192,10 @@ class CurvesTail(_LogTail):
         return self.columns.curves(last)
 
 
-def read_run(path: str | Path, tail: MetricsTail | None = None) -> RunInfo | None:
-    """The summary of one run directory, or None if it is not one. With `tail` (kept by the
-    caller between calls for the same run), only what metrics.jsonl gained since is read."""
+def read_run_config(path: str | Path) -> RunInfo | None:
+    """A run directory's config.json as a RunInfo with nothing read from its metrics (what
+    Run history shows of a run while its long log is read on a worker), or None if it is not
+    a run."""
     path = Path(path)
     try:
         config = json.loads(read_text_regular(path / "config.json"))
@@ -199,8 +203,16 @@ def read_run(path: str | Path, tail: MetricsTail | None = None) -> RunInfo | Non
         return None
     if not isinstance(config, dict):
         return None
-    info = RunInfo(path=path, config=config)
-    metrics = path / "metrics.jsonl"
+    return RunInfo(path=path, config=config)
+
+
+def read_run(path: str | Path, tail: MetricsTail | None = None) -> RunInfo | None:
+    """The summary of one run directory, or None if it is not one. With `tail` (kept by the
+    caller between calls for the same run), only what metrics.jsonl gained since is read."""
+    info = read_run_config(path)
+    if info is None:
+        return None
+    metrics = info.path / "metrics.jsonl"
     try:
         info.modified = metrics.stat().st_mtime
         summary = (tail if tail is not None else MetricsTail()).read(metrics)
@@ -293,11 +305,19 @@ class _Series:
         return self._arrays
 
 
+_BLOCK_ROWS = 16_384
+
+
 def _columns(rows: list[tuple[float, ...]], width: int) -> list[np.ndarray]:
     """`rows` as one contiguous array per column (plots take no strided views)."""
     if not rows:
         return [np.zeros(0) for _ in range(1 + width)]
-    return [np.ascontiguousarray(column) for column in np.array(rows, dtype=float).T]
+    # In blocks: one np.array over a 400,000-step log's rows holds the GIL for ~0.2 s, and
+    # Run history converts on a worker thread while the GUI thread waits for the GIL.
+    table = np.concatenate(
+        [np.array(rows[i : i + _BLOCK_ROWS], dtype=float) for i in range(0, len(rows), _BLOCK_ROWS)]
+    )
+    return [np.ascontiguousarray(column) for column in table.T]
 
 
 class _Columns:

@@ -251,6 +251,74 @@ def test_a_real_training_run_is_listed_and_plotted(qtbot, tmp_path):
     assert len(y) == 4  # evaluations at steps 5, 10, 15, 20
 
 
+def cell(w: RunHistoryWidget, name: str, col: int) -> str:
+    return w.table.item(row_of(w, name), col).text()
+
+
+def test_long_logs_are_read_off_the_gui_thread(qtbot, root, monkeypatch):
+    """A log longer than BACKGROUND_BYTES is read on the worker: the table lists its run at
+    once as "reading…" (the constructor does not wait for it), and the numbers follow."""
+    monkeypatch.setattr(run_history, "BACKGROUND_BYTES", 1000)  # every run here is longer
+    sizes = {name: (root / name / "metrics.jsonl").stat().st_size for name in RUNS}
+    assert min(sizes.values()) > 1000
+    gui_reads: list[Path] = []
+    real_read_run = run_history.read_run
+    monkeypatch.setattr(
+        run_history, "read_run", lambda p, t=None: gui_reads.append(p) or real_read_run(p, t)
+    )
+    w = RunHistoryWidget(root)
+    qtbot.addWidget(w)
+    assert w.table.rowCount() == 3 and w.is_reading()
+    for name in RUNS:
+        assert cell(w, name, 8) == "reading…" and cell(w, name, COL_LOSS) == ""
+        assert f"1x{RUNS[name][1]}" in cell(w, name, 1)  # config.json is read at once
+    qtbot.waitUntil(lambda: not w.is_reading(), timeout=10_000)
+    assert gui_reads == []  # no log was read on the GUI thread
+    for name, (losses, _hidden) in RUNS.items():
+        assert cell(w, name, COL_LOSS) == f"{min(losses):.4f}"
+        assert cell(w, name, 5) == str(5 * len(losses))
+        assert cell(w, name, 8) == "finished"
+
+    # Ticking a run with a long log: an empty curve now, the evaluations when they are read.
+    check(qtbot, w, "run-b")
+    _, y = w.plotted_curves()[root / "run-b"].getOriginalDataset()
+    assert y is None or len(y) == 0
+    assert w.is_reading()
+    qtbot.waitUntil(lambda: not w.is_reading(), timeout=10_000)
+    _, y = w.plotted_curves()[root / "run-b"].getOriginalDataset()
+    np.testing.assert_array_equal(y, RUNS["run-b"][0])
+
+    # A log that then grows by a few lines is read on from its tail, on the GUI thread.
+    with (root / "run-a" / "metrics.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps({"event": "eval", "step": 16, "val_loss": 0.5}) + "\n")
+    w.refresh()
+    assert not w.is_reading() and cell(w, "run-a", COL_LOSS) == "0.5000"
+    assert gui_reads == [root / "run-a"]
+
+
+def test_an_answer_for_a_folder_left_behind_is_dropped(qtbot, root, tmp_path_factory, monkeypatch):
+    monkeypatch.setattr(run_history, "BACKGROUND_BYTES", 1000)
+    other = tmp_path_factory.mktemp("other")
+    write_run(other, "elsewhere", [2.0])  # short: read at once
+    w = RunHistoryWidget(root)
+    qtbot.addWidget(w)
+    assert w.is_reading()
+    w.set_runs_root(other)
+    qtbot.waitUntil(lambda: not w.is_reading(), timeout=10_000)
+    assert [r.name for r in w.runs()] == ["elsewhere"]
+    assert w.table.rowCount() == 1 and cell(w, "elsewhere", COL_LOSS) == "2.0000"
+    w.shutdown()  # nothing reading: returns at once
+
+
+def test_closing_while_a_log_is_read_stops_the_reader(qtbot, root, monkeypatch):
+    monkeypatch.setattr(run_history, "BACKGROUND_BYTES", 1000)
+    w = RunHistoryWidget(root)
+    qtbot.addWidget(w)
+    assert w.is_reading()
+    w.shutdown()
+    assert not w._reader.is_running() or w._reader.wait(0)
+
+
 def ok_button(dialog: SweepBuilderDialog):
     return dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
 

@@ -444,6 +444,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Stopping the training run…")
             self.training_pane.stop_and_wait(60.0)
         self.dataset_pane.shutdown()
+        self.run_history.shutdown()
         for pane in (self.editor_pane, self.generation_pane, self.playback_pane, self.neurons_pane):
             pane.shutdown()
         self.save_settings()

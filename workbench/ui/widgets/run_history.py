@@ -8,6 +8,9 @@ and "Open run directory…" (any folder: one synced from a cluster) ask for a ru
 live (`follow_requested`). A run that another process is writing now (the CLI, a synced cluster
 job: see `models.run_marker`) shows as "running", re-checked at every rescan.
 
+A log of more than a few MB that has not been read yet (a long GPU run's) is read on a worker
+thread (`workbench.ui.workers.run_reader`); its row says "reading…" until then.
+
 The folder is rescanned on a "Refresh" click, when a QFileSystemWatcher sees runs appear or
 vanish, and on a timer while the widget is visible (a running run's steps and best loss change
 inside its own directory, which the watcher on the root does not report).
@@ -15,6 +18,7 @@ inside its own directory, which the watcher on the root does not report).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -48,9 +52,11 @@ from workbench.runs import (
     is_running,
     read_curves,
     read_run,
+    read_run_config,
 )
 from workbench.sweep import differing_knobs, knob_label
 from workbench.ui.widgets.scrolling import AdaptiveSplitter
+from workbench.ui.workers.run_reader import BACKGROUND_BYTES, ReadJob, RunReader, unread_bytes
 
 # key -> (combo text, y attribute of Curves, x attribute for steps, x attribute for epochs)
 METRICS: dict[str, tuple[str, str, str, str]] = {
@@ -79,6 +85,7 @@ _STATUS = {
     "stopped": "stopped",
     "time": "time budget",
     "incomplete": "incomplete",
+    "reading": "reading…",
 }
 _PATH_ROLE = Qt.ItemDataRole.UserRole
 _SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -96,6 +103,16 @@ def _stamp(path: Path) -> Stamp:
     except OSError:
         return None
     return (st.st_mtime_ns, st.st_size)
+
+
+def _placeholder(path: Path) -> RunInfo | None:
+    """A run's row while its long log is read on the worker: its config, "reading…"."""
+    info = read_run_config(path)
+    if info is not None:
+        info.status = "reading"
+        with contextlib.suppress(OSError):
+            info.modified = (path / "metrics.jsonl").stat().st_mtime
+    return info
 
 
 class _SortItem(QTableWidgetItem):
@@ -136,6 +153,10 @@ class RunHistoryWidget(QWidget):
         self._items: dict[Path, pg.PlotDataItem] = {}
         self._plotted: dict[Path, Stamp] = {}
         self._active: Path | None = None
+        # Long logs are read on a worker (`run_reader`); these runs' summaries or curves are
+        # on their way, and their tails belong to the worker until they come back.
+        self._reader = RunReader(self)
+        self._reading: set[tuple[str, Path]] = set()
 
         self.root_label = QLabel()
         self.root_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -226,6 +247,7 @@ class RunHistoryWidget(QWidget):
         self._watcher.directoryChanged.connect(self._on_watcher_changed)
         self._debounce.timeout.connect(self.refresh)
         self._poll.timeout.connect(self._on_poll_timeout)
+        self._reader.read.connect(self._on_reader_read)
 
         self.set_runs_root(self._root)
 
@@ -320,6 +342,14 @@ class RunHistoryWidget(QWidget):
         """The plot items of the checked runs, by run path."""
         return dict(self._items)
 
+    def is_reading(self) -> bool:
+        """Whether a long log is being read in the background (its row says "reading…")."""
+        return bool(self._reading)
+
+    def shutdown(self) -> None:
+        """Stop reading logs (the window is closing)."""
+        self._reader.shutdown()
+
     # -- Qt virtuals -------------------------------------------------------------------------
 
     def showEvent(self, event) -> None:
@@ -346,8 +376,18 @@ class RunHistoryWidget(QWidget):
             cached = self._run_cache.get(path)
             if cached is not None and cached[0] == key:
                 info = cached[1]
+            elif ("run", path) in self._reading:  # shown as before until the worker answers
+                info = cached[1] if cached is not None else _placeholder(path)
+                key = cached[0] if cached is not None else (None, None)
             else:  # read on from where the last scan stopped (a training run's log grows)
-                info = read_run(path, self._tails.setdefault(path, MetricsTail()))
+                tail = self._tails.setdefault(path, MetricsTail())
+                if unread_bytes(path / "metrics.jsonl", tail) > BACKGROUND_BYTES:
+                    info = _placeholder(path)
+                    if info is not None:  # listed now, its numbers when the worker has them
+                        self._read_later(ReadJob("run", path, tail, key))
+                    key = (None, None)  # not a stamp: the next scan looks again
+                else:
+                    info = read_run(path, tail)
             if info is not None:
                 info.running = is_running(info)  # a killed trainer changes none of its files
                 fresh[path] = (key, info)
@@ -362,13 +402,40 @@ class RunHistoryWidget(QWidget):
         cached = self._curve_cache.get(path)
         if cached is not None and cached[0] == stamp:
             return cached[1]
+        if ("curves", path) in self._reading:  # the worker answers with a redraw
+            return cached[1] if cached is not None else Curves()
+        tail = self._curve_tails.setdefault(path, CurvesTail())
+        if stamp is not None and unread_bytes(path / "metrics.jsonl", tail) > BACKGROUND_BYTES:
+            self._read_later(ReadJob("curves", path, tail, stamp))
+            return cached[1] if cached is not None else Curves()
         try:
-            tail = self._curve_tails.setdefault(path, CurvesTail())
             curves = read_curves(path, tail) if stamp is not None else Curves()
         except (OSError, ValueError, KeyError):
             curves = Curves()
         self._curve_cache[path] = (stamp, curves)
         return curves
+
+    def _read_later(self, job: ReadJob) -> None:
+        self._reading.add((job.kind, job.path))
+        self._reader.submit(job)
+
+    def _on_reader_read(self, job: ReadJob, result: object) -> None:
+        """A long log's summary or curves, read on the worker: show them."""
+        self._reading.discard((job.kind, job.path))
+        if job.kind == "curves":
+            # Kept only while the run is still listed and its tail still the one read.
+            if self._curve_tails.get(job.path) is job.tail:
+                self._curve_cache[job.path] = (job.stamp, result or Curves())  # type: ignore[assignment]
+                if job.path in self._checked:
+                    self._redraw()
+            return
+        if self._tails.get(job.path) is not job.tail:
+            return  # the run went, or the folder changed, while it was read
+        if isinstance(result, RunInfo):
+            # Under the stamp seen when it was queued: a log that grew since is read on from
+            # the tail at the next scan.
+            self._run_cache[job.path] = (job.stamp, result)  # type: ignore[assignment]
+        self.refresh()
 
     def _schedule_poll(self, took: float) -> None:
         if self.isVisible():
@@ -494,7 +561,9 @@ class RunHistoryWidget(QWidget):
             item.setDownsampling(auto=True, method="peak")
             item.setClipToView(True)
             self._items[path] = item
-            self._plotted[path] = self._curve_cache[path][0]
+            # A run whose curves are still being read is redrawn when they come.
+            cached = self._curve_cache.get(path)
+            self._plotted[path] = cached[0] if cached else _stamp(path / "metrics.jsonl")
         self.plot_item.setLabel("left", text)
         self.plot_item.setLabel("bottom", X_AXES[self.x_axis_combo.currentData()].lower())
 
