@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench import __version__
+from workbench.generation_defaults import DEFAULT_EVENTS, DEFAULT_MAX_CHARS
 
 MAX_PROBLEMS_SHOWN = 20
 
@@ -449,7 +450,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
         prompt = read_text(args.prompt_file)
     prompt = prepare_prompt(prompt)
-    params = _sampling_params(args, args.max_chars)
+    max_chars = DEFAULT_MAX_CHARS if args.max_chars is None else args.max_chars
+    params = _sampling_params(args, max_chars)
     device = resolve_device(args.device)
     unknown = ckpt.tokenizer.unknown_chars([prompt])
     if unknown:
@@ -538,7 +540,8 @@ def _generate_events(args: argparse.Namespace, ckpt: Any) -> int:
                 f"the prompt has {len(unknown)} event(s) the model never saw (read as <unk>): "
                 + " ".join(sorted(unknown)[:10])
             )
-    length = args.events if args.events is not None else args.max_chars
+    # --max-chars, the older spelling, still sets an event model's length when --events is not.
+    length = next((n for n in (args.events, args.max_chars) if n is not None), DEFAULT_EVENTS)
     limit = None
     if args.seconds is not None:
         from workbench.midi_data.length import SecondsLimit, events_cap
@@ -986,13 +989,19 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--top-k", type=int, default=0, metavar="K", help="0 = off")
     gen.add_argument("--top-p", type=float, default=1.0, metavar="P", help="1.0 = off")
     gen.add_argument("--num", type=int, default=1, metavar="N", help="tunes, sampled as a batch")
-    gen.add_argument("--max-chars", type=int, default=2000, metavar="N")
+    gen.add_argument(
+        "--max-chars",
+        type=int,
+        metavar="N",
+        help=f"ABC models: the longest a tune may run (default {DEFAULT_MAX_CHARS}, as in the "
+        "Generation pane)",
+    )
     gen.add_argument(
         "--events",
         type=int,
         metavar="N",
-        help="MIDI models: each piece's length in events (default 2000); the model's own end "
-        "is held back until then unless --end-early",
+        help=f"MIDI models: each piece's length in events (default {DEFAULT_EVENTS}, as in the "
+        "Generation pane); the model's own end is held back until then unless --end-early",
     )
     gen.add_argument(
         "--end-early",

@@ -147,3 +147,22 @@ def test_generate_events_runs_each_piece_to_its_length_unless_it_may_end_early(
     # A character model takes no --end-early (its tunes always end where it ends them).
     assert main(["generate", "--out", str(tmp_path / "abc"), "--end-early"]) == 2
     assert "--end-early is for MIDI models" in capsys.readouterr().err
+
+
+def test_generate_without_a_length_writes_what_the_generation_pane_would(
+    chorale_texts, tmp_path: Path
+) -> None:
+    """One default for both front ends: `workbench generate` with no --events writes pieces of
+    the Generation pane's default length; --max-chars, the older spelling, still sets it."""
+    from workbench.generation_defaults import DEFAULT_EVENTS
+    from workbench.ui.widgets import sampling_knobs
+
+    assert sampling_knobs._LENGTHS["events"][1] == DEFAULT_EVENTS == 500
+    ckpt = untrained_checkpoint(chorale_texts, tmp_path / "model.pt", end_bias=6.0)
+    args = ["generate", str(ckpt), "--num", "2", "--seed", "4", "--device", "cpu"]
+    assert main([*args, "--out", str(tmp_path / "default")]) == 0
+    written = sorted((tmp_path / "default").glob("*.events.txt"))
+    assert [len(events_of(p.read_text())) for p in written] == [500, 500]
+    assert main([*args, "--out", str(tmp_path / "old"), "--max-chars", "70"]) == 0
+    written = sorted((tmp_path / "old").glob("*.events.txt"))
+    assert [len(events_of(p.read_text())) for p in written] == [70, 70]

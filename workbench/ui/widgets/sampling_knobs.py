@@ -26,14 +26,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.generation_defaults import DEFAULT_EVENTS, DEFAULT_MAX_CHARS
 from workbench.ui.settings_values import read_bool, read_float, read_int
 
 TEMP_STEP = 0.05
 TEMP_MIN, TEMP_MAX = 0.1, 2.0
 MAX_SEED = 2**31 - 1
-#: The length cap's default, in characters (ABC) and in events (MIDI).
-DEFAULT_CHARS = 1000
-DEFAULT_EVENTS = 500
+#: The length's default, in characters (ABC) and in events (MIDI), as `workbench generate`'s.
+DEFAULT_CHARS = DEFAULT_MAX_CHARS
 _LENGTHS = {"chars": ("max_chars", DEFAULT_CHARS), "events": ("max_events", DEFAULT_EVENTS)}
 #: What an event model cannot use, said where the control is disabled or hidden.
 ABC_ONLY = "For ABC models only: this model writes MIDI events"
