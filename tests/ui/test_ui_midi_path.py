@@ -306,6 +306,7 @@ def test_controls_follow_the_models_kind_and_the_roll_follows_the_stream(
     load("chars")
     assert pane.model_kind() == "chars" and pane.abc_prompt_row.isVisible()
     assert pane.meter_aware_check.isEnabled() and pane.length_spin.suffix() == " chars"
+    assert pane.results.format_combo.findData("abc") >= 0
     pane.length_spin.setValue(700)
     # An ABC tune ends where the model ends it: the length caps it, and nothing else applies.
     assert pane.end_early_check.isHidden() and pane.sampling_params(1).min_chars == 0
@@ -314,6 +315,10 @@ def test_controls_follow_the_models_kind_and_the_roll_follows_the_stream(
     assert not pane.meter_aware_check.isEnabled()
     assert pane.key_combo.toolTip().startswith("For ABC models only")
     assert pane.length_spin.suffix() == " events" and pane.length_spin.value() == 500
+    # With nothing generated yet, Export offers what this model writes: MIDI, not ABC.
+    combo = pane.results.format_combo
+    offered = [combo.itemData(i) for i in range(combo.count())]
+    assert "mid" in offered and "abc" not in offered and combo.currentData() == "mid"
 
     # Each streamed chunk may carry the watched variation's notes so far: drawn as they come.
     monkeypatch.setattr(generation_worker, "ROLL_INTERVAL_S", 0.0)

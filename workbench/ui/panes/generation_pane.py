@@ -393,6 +393,7 @@ class GenerationPane(QWidget):
         place where the pane follows the model's kind."""
         self._kind = kind
         self.knobs.set_kind(kind)
+        self.results.set_model_kind(kind)
         events = kind == "events"
         self.prompt_form.setRowVisible(self.abc_prompt_row, not events)
         self.prompt_form.setRowVisible(self.event_prompt, events)

@@ -148,6 +148,8 @@ class GenerationResults(QWidget):
         self._renamed: list[tuple[str, str]] = []  # (name, free name) for the next export
         self._tunes: dict[int, GeneratedTune] = {}
         self._items: dict[int, QTreeWidgetItem] = {}
+        # What the loaded model writes: the formats offered while the list is empty.
+        self._model_kind = "chars"
         self._checker = TaskRunner(self)
         self._exporter = TaskRunner(self)
         self.compare_dialog: CompareDialog | None = None
@@ -279,9 +281,16 @@ class GenerationResults(QWidget):
         self._update_saved_label()
         self._update_formats()
 
+    def set_model_kind(self, kind: str) -> None:
+        """The loaded model writes `kind` ("chars" or "events"): an empty list offers its
+        formats, so the Export row does not show ABC formats beside a MIDI model."""
+        self._model_kind = kind
+        self._update_formats()
+
     def _update_formats(self) -> None:
-        """Offer the export formats that suit what the list holds (a piece has no ABC)."""
-        kinds = {t.kind for t in self._tunes.values()} or {"chars"}
+        """Offer the export formats that suit what the list holds (a piece has no ABC), or
+        with nothing listed, what the loaded model writes."""
+        kinds = {t.kind for t in self._tunes.values()} or {self._model_kind}
         choices = export_choices(kinds)
         wanted = [c.fmt for c in choices]
         if wanted == [self.format_combo.itemData(i) for i in range(self.format_combo.count())]:
