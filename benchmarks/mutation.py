@@ -104,6 +104,11 @@ MODULES: dict[str, list[str]] = {
         "tests/models/test_distributed.py",
         "tests/models/test_models_data_details.py",
     ],
+    "workbench/runs.py": [
+        "tests/app/test_app_run_tail.py",
+        "tests/fuzz/test_fuzz_runs.py",
+        "tests/ui/test_ui_run_history.py",
+    ],
     "workbench/corpus/tune.py": ["tests/corpus/test_corpus_tune.py"],
     "workbench/corpus/start_end.py": ["tests/corpus/test_corpus_start_end.py"],
     "workbench/corpus/abc_split.py": ["tests/corpus/test_corpus_abc_split.py"],

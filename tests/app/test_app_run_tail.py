@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tiny import tiny_run_config
 
+import workbench.runs as runs
 from models.metrics_log import read_metrics
 from workbench.runs import CurvesTail, MetricsTail, read_curves, read_run
 
@@ -162,6 +163,54 @@ def test_a_rescan_reads_only_the_new_lines(tmp_path) -> None:
         fh.write(line({"event": "step", "step": 1001}) + b'{"event": "eval", "st')
     assert read_run(run, tail).steps == 1001
     assert tail.offset == size + len(line({"event": "step", "step": 1001}))  # not the half line
+
+
+def test_a_rescan_parses_only_what_the_log_gained(tmp_path, monkeypatch) -> None:
+    """Each line is parsed once: a rescan with nothing new parses nothing, one with a line
+    parses that line; a log rewritten in place (same file, new content at least as long) is
+    parsed again from its start. Run history leans on this for a 400,000-step log."""
+    parsed: list[bytes] = []
+    real = runs.parse_event_line
+
+    def counting(data: bytes):
+        if data.strip():
+            parsed.append(bytes(data).strip())
+        return real(data)
+
+    monkeypatch.setattr(runs, "parse_event_line", counting)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps(tiny_run_config().to_dict()), encoding="utf-8")
+    metrics = run / "metrics.jsonl"
+    first = [line({"event": "step", "step": s}) for s in range(1, 101)]
+    metrics.write_bytes(b"".join(first))
+    tail = MetricsTail()
+    assert read_run(run, tail).steps == 100 and len(parsed) == 100
+    parsed.clear()
+    assert read_run(run, tail).steps == 100 and parsed == []
+    new = line({"event": "step", "step": 101})
+    with open(metrics, "ab") as fh:
+        fh.write(new)
+    assert read_run(run, tail).steps == 101 and parsed == [new.strip()]
+    parsed.clear()
+    assert read_run(run, tail).steps == 101 and parsed == []
+    # Another run started in the same file (not a new file: its inode is the same), longer.
+    inode = metrics.stat().st_ino
+    again = [line({"event": "step", "step": s, "loss": 1.0}) for s in range(1, 151)]
+    with open(metrics, "wb") as fh:
+        fh.write(b"".join(again) + line({"event": "end", "reason": "time"}))
+    assert metrics.stat().st_ino == inode and metrics.stat().st_size >= tail.offset
+    parsed.clear()
+    info = read_run(run, tail)
+    assert (info.steps, info.status) == (150, "time") and len(parsed) == 151
+    # A new file in its place (a run started again in the folder) that begins with the same
+    # lines and is longer still: its inode tells, and it is read from its start.
+    fresh = run / "metrics.new"
+    fresh.write_bytes(b"".join(again[:140]) + b"".join(first))
+    os.replace(fresh, metrics)
+    parsed.clear()
+    info = read_run(run, tail)
+    assert (info.steps, info.status) == (140, "incomplete") and len(parsed) == 240
 
 
 def test_a_rescan_of_the_curves_reads_only_the_new_lines(tmp_path) -> None:
