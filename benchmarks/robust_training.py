@@ -15,11 +15,13 @@ process) on each collection and prints one row per run, read back from its `metr
   starved-lanes fault made this 1.2 nats/char every other evaluation);
 - the padding share per epoch and the real share of the emptiest step.
 
-`longtail` is `scripts/build_long_tailed.py`'s collection (written into --out): Ryan's tunes with
-medleys up to ~4,600 characters and fragments. Options after `--` go to every `workbench train`
-(`-- --dropout 0.5` compares a recipe change). `--summarise` only reads the runs already in
---out. Runs sharing the machine slow each other: give --parallel only when there are cores to
-spare, and say so with the numbers.
+`longtail` is `scripts/build_long_tailed.py`'s collection (written into --out): Ryan's tunes
+with medleys up to ~4,600 characters and fragments. `unseen` is the same shape made of the tunes
+of the shipped model's own collections that it never trained on (`--source unseen`), for
+measuring fine-tuning where the notation is the shipped model's. Options after `--` go to every
+`workbench train` (`-- --dropout 0.5` compares a recipe change). `--summarise` only reads the
+runs already in --out. Runs sharing the machine slow each other: give --parallel only when there
+are cores to spare, and say so with the numbers.
 """
 
 from __future__ import annotations
@@ -39,14 +41,17 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = "longtail,ryansMammoth,oneills1850,airdsAirs,essenFolksong"
 
 
+# Long-tailed <start>/<end> collections written by scripts/build_long_tailed.py, by --source.
+BUILT = {"longtail": "ryans", "unseen": "unseen"}
+
+
 def data_spec(name: str, out: Path) -> str:
-    if name != "longtail":
+    if name not in BUILT:
         return f"corpus:{name}"
-    path = out / "longtail.txt"
+    path = out / f"{name}.txt"
     if not path.exists():
-        subprocess.run(
-            [sys.executable, str(ROOT / "scripts" / "build_long_tailed.py"), str(path)], check=True
-        )
+        script = str(ROOT / "scripts" / "build_long_tailed.py")
+        subprocess.run([sys.executable, script, str(path), "--source", BUILT[name]], check=True)
     return str(path)
 
 

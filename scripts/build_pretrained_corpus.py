@@ -29,18 +29,27 @@ _LAYOUT_HINT = re.compile(r"^I:[\s:|\[\]()0-9]*$", re.MULTILINE)
 COLLECTIONS = ["corpus:oneills1850", "corpus:airdsAirs", "corpus:essenFolksong", "corpus:miscFolk"]
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print(__doc__.strip().splitlines()[-1], file=sys.stderr)
-        return 2
+def sorted_tunes() -> tuple[list[str], list[str], collections.Counter[str]]:
+    """(kept, dropped, why): the collections' tunes without layout hints, split by whether
+    abc2midi reports an error, and the commonest first error line of the dropped ones."""
     result = load(COLLECTIONS)
     tunes = [_LAYOUT_HINT.sub("", t.text).replace("\n\n", "\n") for t in result.tunes]
     reports = check_tunes(tunes)
     kept = [t for t, r in zip(tunes, reports, strict=True) if r.ok]
+    dropped = [t for t, r in zip(tunes, reports, strict=True) if not r.ok]
     reasons: collections.Counter[str] = collections.Counter()
     for r in reports:
         if not r.ok:
             reasons[r.errors[0].split(" : ", 1)[-1][:60]] += 1
+    return kept, dropped, reasons
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print(__doc__.strip().splitlines()[-1], file=sys.stderr)
+        return 2
+    kept, dropped, reasons = sorted_tunes()
+    tunes = kept + dropped
     n = export_abc(kept, Path(argv[0]))
     print(f"{len(tunes)} tunes read, {n} kept, {len(tunes) - n} dropped for abc2midi errors")
     for reason, count in reasons.most_common(12):
