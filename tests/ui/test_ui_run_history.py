@@ -296,6 +296,39 @@ def test_long_logs_are_read_off_the_gui_thread(qtbot, root, monkeypatch):
     assert gui_reads == [root / "run-a"]
 
 
+def test_a_log_the_worker_cannot_read_is_marked_and_not_read_again(qtbot, root, monkeypatch):
+    """A read that fails (a log that runs the worker out of memory, say) is answered: the row
+    says so, and the log is not read again until it changes."""
+    import workbench.ui.workers.run_reader as run_reader
+
+    monkeypatch.setattr(run_history, "BACKGROUND_BYTES", 1000)
+    tries: list[Path] = []
+    real = run_reader.read_run
+
+    def failing(path, tail=None):
+        tries.append(Path(path))
+        if Path(path).name == "run-b":
+            raise MemoryError("a log too large to read")
+        return real(path, tail)
+
+    monkeypatch.setattr(run_reader, "read_run", failing)
+    w = RunHistoryWidget(root)
+    qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: not w.is_reading(), timeout=10_000)
+    assert cell(w, "run-b", 8) == "log unreadable" and cell(w, "run-b", COL_LOSS) == ""
+    assert cell(w, "run-a", COL_LOSS) == f"{min(RUNS['run-a'][0]):.4f}"
+    w.refresh()
+    w.refresh()
+    assert not w.is_reading() and tries.count(root / "run-b") == 1
+    # Once the log changes it is read again (from its start), and now it reads.
+    monkeypatch.setattr(run_reader, "read_run", real)
+    with (root / "run-b" / "metrics.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps({"event": "eval", "step": 21, "val_loss": 0.25}) + "\n")
+    w.refresh()
+    qtbot.waitUntil(lambda: not w.is_reading(), timeout=10_000)
+    assert cell(w, "run-b", COL_LOSS) == "0.2500" and cell(w, "run-b", 8) == "finished"
+
+
 def test_an_answer_for_a_folder_left_behind_is_dropped(qtbot, root, tmp_path_factory, monkeypatch):
     monkeypatch.setattr(run_history, "BACKGROUND_BYTES", 1000)
     other = tmp_path_factory.mktemp("other")

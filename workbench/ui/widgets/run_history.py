@@ -86,6 +86,7 @@ _STATUS = {
     "time": "time budget",
     "incomplete": "incomplete",
     "reading": "reading…",
+    "unreadable": "log unreadable",
 }
 _PATH_ROLE = Qt.ItemDataRole.UserRole
 _SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -422,19 +423,27 @@ class RunHistoryWidget(QWidget):
     def _on_reader_read(self, job: ReadJob, result: object) -> None:
         """A long log's summary or curves, read on the worker: show them."""
         self._reading.discard((job.kind, job.path))
+        # A failed read (result None) is kept under its stamp too, with a fresh tail for the
+        # next try: asking again at once would fail again, at every rescan.
         if job.kind == "curves":
             # Kept only while the run is still listed and its tail still the one read.
             if self._curve_tails.get(job.path) is job.tail:
                 self._curve_cache[job.path] = (job.stamp, result or Curves())  # type: ignore[assignment]
+                if result is None:
+                    self._curve_tails[job.path] = CurvesTail()
                 if job.path in self._checked:
                     self._redraw()
             return
         if self._tails.get(job.path) is not job.tail:
             return  # the run went, or the folder changed, while it was read
-        if isinstance(result, RunInfo):
+        info = result if isinstance(result, RunInfo) else _placeholder(job.path)
+        if info is not None:
+            if result is None:
+                info.status = "unreadable"
+                self._tails[job.path] = MetricsTail()
             # Under the stamp seen when it was queued: a log that grew since is read on from
             # the tail at the next scan.
-            self._run_cache[job.path] = (job.stamp, result)  # type: ignore[assignment]
+            self._run_cache[job.path] = (job.stamp, info)  # type: ignore[assignment]
         self.refresh()
 
     def _schedule_poll(self, took: float) -> None:

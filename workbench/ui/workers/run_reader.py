@@ -56,7 +56,7 @@ class _ReadThread(QThread):
                     result = read_run(job.path, job.tail)  # type: ignore[arg-type]
                 else:
                     result = job.tail.read(job.path / "metrics.jsonl")  # type: ignore[union-attr]
-            except (OSError, ValueError, KeyError):
+            except Exception:  # anything: every job is answered, or its row stays "reading…"
                 result = None  # gone or unreadable since it was queued: the next scan says so
             self.read.emit(job, result)
 
