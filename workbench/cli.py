@@ -933,7 +933,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="evaluate every N steps, or every N epochs with a suffix: 2e",
     )
     g.add_argument("--val-fraction", type=float, metavar="F", help="share of tunes held out")
-    g.add_argument("--seed", type=int, metavar="N")
+    g.add_argument(
+        "--seed",
+        type=int,
+        metavar="N",
+        help="seeds both the held-out split and training (weights, batch order, dropout); "
+        "default 1234, so another seed is also another split",
+    )
     g.add_argument("--device", metavar="DEV", help="auto (CUDA when present), cpu, cuda, cuda:N")
     g.add_argument("--threads", type=int, metavar="N", help="CPU threads for torch")
     g.add_argument(
