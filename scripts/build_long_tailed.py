@@ -44,8 +44,8 @@ def body(text: str) -> str:
 
 def unseen_tunes(rng: random.Random) -> list[str]:
     """The shipped model's held-out tunes and those it left out, in a seeded random order."""
+    kept, dropped, _ = sorted_tunes()
     with tempfile.TemporaryDirectory() as tmp:
-        kept, dropped, _ = sorted_tunes()
         book = Path(tmp) / "pretrained.abc"
         export_abc(kept, book)
         # Read back as `workbench train` read it, and split as the trainer split it

@@ -344,12 +344,36 @@ def test_an_answer_for_a_folder_left_behind_is_dropped(qtbot, root, tmp_path_fac
 
 
 def test_closing_while_a_log_is_read_stops_the_reader(qtbot, root, monkeypatch):
+    """shutdown() returns once the log being read is done, and reads none of the logs still
+    waiting (the window is closing)."""
+    import threading
+
+    import workbench.ui.workers.run_reader as run_reader
+
     monkeypatch.setattr(run_history, "BACKGROUND_BYTES", 1000)
+    release = threading.Event()
+    started = threading.Event()
+    reads: list[Path] = []
+    real = run_reader.read_run
+
+    def slow(path, tail=None):
+        reads.append(Path(path))
+        started.set()
+        release.wait(10)
+        return real(path, tail)
+
+    monkeypatch.setattr(run_reader, "read_run", slow)
     w = RunHistoryWidget(root)
     qtbot.addWidget(w)
-    assert w.is_reading()
+    assert w.is_reading() and started.wait(10)
+    thread = w._reader._thread
+    assert thread is not None and thread.isRunning()
+    threading.Timer(0.2, release.set).start()
     w.shutdown()
-    assert not w._reader.is_running() or w._reader.wait(0)
+    assert thread.isFinished()  # waited for the read in progress
+    qtbot.wait(50)  # the answers and the thread's end reach the GUI thread
+    assert len(reads) == 1  # the other two runs' logs were never read
+    assert not w._reader.is_running()
 
 
 def ok_button(dialog: SweepBuilderDialog):

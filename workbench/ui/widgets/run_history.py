@@ -18,7 +18,6 @@ inside its own directory, which the watcher on the root does not report).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
 from pathlib import Path
@@ -106,13 +105,13 @@ def _stamp(path: Path) -> Stamp:
     return (st.st_mtime_ns, st.st_size)
 
 
-def _placeholder(path: Path) -> RunInfo | None:
-    """A run's row while its long log is read on the worker: its config, "reading…"."""
+def _placeholder(path: Path, metrics: Stamp) -> RunInfo | None:
+    """A run's row while its long log is read on the worker: its config, "reading…", and the
+    time of its log's `metrics` stamp."""
     info = read_run_config(path)
     if info is not None:
         info.status = "reading"
-        with contextlib.suppress(OSError):
-            info.modified = (path / "metrics.jsonl").stat().st_mtime
+        info.modified = metrics[0] / 1e9 if metrics is not None else 0.0
     return info
 
 
@@ -378,12 +377,12 @@ class RunHistoryWidget(QWidget):
             if cached is not None and cached[0] == key:
                 info = cached[1]
             elif ("run", path) in self._reading:  # shown as before until the worker answers
-                info = cached[1] if cached is not None else _placeholder(path)
+                info = cached[1] if cached is not None else _placeholder(path, key[1])
                 key = cached[0] if cached is not None else (None, None)
             else:  # read on from where the last scan stopped (a training run's log grows)
                 tail = self._tails.setdefault(path, MetricsTail())
-                if unread_bytes(path / "metrics.jsonl", tail) > BACKGROUND_BYTES:
-                    info = _placeholder(path)
+                if unread_bytes(key[1], tail) > BACKGROUND_BYTES:
+                    info = _placeholder(path, key[1])
                     if info is not None:  # listed now, its numbers when the worker has them
                         self._read_later(ReadJob("run", path, tail, key))
                     key = (None, None)  # not a stamp: the next scan looks again
@@ -406,7 +405,7 @@ class RunHistoryWidget(QWidget):
         if ("curves", path) in self._reading:  # the worker answers with a redraw
             return cached[1] if cached is not None else Curves()
         tail = self._curve_tails.setdefault(path, CurvesTail())
-        if stamp is not None and unread_bytes(path / "metrics.jsonl", tail) > BACKGROUND_BYTES:
+        if unread_bytes(stamp, tail) > BACKGROUND_BYTES:
             self._read_later(ReadJob("curves", path, tail, stamp))
             return cached[1] if cached is not None else Curves()
         try:
@@ -436,7 +435,7 @@ class RunHistoryWidget(QWidget):
             return
         if self._tails.get(job.path) is not job.tail:
             return  # the run went, or the folder changed, while it was read
-        info = result if isinstance(result, RunInfo) else _placeholder(job.path)
+        info = result if isinstance(result, RunInfo) else _placeholder(job.path, job.stamp[1])  # type: ignore[index]
         if info is not None:
             if result is None:
                 info.status = "unreadable"

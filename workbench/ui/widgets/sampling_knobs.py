@@ -32,9 +32,9 @@ from workbench.ui.settings_values import read_bool, read_float, read_int
 TEMP_STEP = 0.05
 TEMP_MIN, TEMP_MAX = 0.1, 2.0
 MAX_SEED = 2**31 - 1
-#: The length's default, in characters (ABC) and in events (MIDI), as `workbench generate`'s.
-DEFAULT_CHARS = DEFAULT_MAX_CHARS
-_LENGTHS = {"chars": ("max_chars", DEFAULT_CHARS), "events": ("max_events", DEFAULT_EVENTS)}
+#: The length's setting and default, in characters (ABC) and in events (MIDI), as `workbench
+#: generate`'s.
+_LENGTHS = {"chars": ("max_chars", DEFAULT_MAX_CHARS), "events": ("max_events", DEFAULT_EVENTS)}
 #: What an event model cannot use, said where the control is disabled or hidden.
 ABC_ONLY = "For ABC models only: this model writes MIDI events"
 _GROUP = "generation/"
@@ -212,7 +212,7 @@ class SamplingKnobs(QGroupBox):
         self.temp_slider.setValue(temperature_to_slider(temperature))
         self.top_k_spin.setValue(read_int(s, g + "top_k", 0, 0, self.top_k_spin.maximum()))
         self.top_p_spin.setValue(read_float(s, g + "top_p", 1.0, 0.05, 1.0))
-        self.length_spin.setValue(read_int(s, g + "max_chars", DEFAULT_CHARS, 1, 100_000))
+        self.length_spin.setValue(read_int(s, g + "max_chars", DEFAULT_MAX_CHARS, 1, 100_000))
         self.num_spin.setValue(read_int(s, g + "variations", 4, 1, self.num_spin.maximum()))
         self.seed_spin.setValue(read_int(s, g + "seed", 1234, 0, MAX_SEED))
         self.random_seed_check.setChecked(read_bool(s, g + "random_seed", True))

@@ -91,10 +91,10 @@ class RunReader(OneThreadWorker):
         super().shutdown()
 
 
-def unread_bytes(path: Path, tail: MetricsTail | CurvesTail) -> int:
-    """How many bytes of `path` reading on with `tail` would parse (all of a replaced file's)."""
-    try:
-        size = path.stat().st_size
-    except OSError:
+def unread_bytes(stamp: tuple[int, int] | None, tail: MetricsTail | CurvesTail) -> int:
+    """How many bytes of a log whose (mtime_ns, size) `stamp` the caller has taken reading on
+    with `tail` would parse (all of a shorter, replaced file's; none of a missing one's)."""
+    if stamp is None:
         return 0
+    size = stamp[1]
     return size - tail.offset if size >= tail.offset else size
