@@ -1,13 +1,13 @@
 """Reading long training logs for Run history on a worker thread.
 
 A run's metrics.jsonl gains a line per step: a long GPU run's log holds hundreds of thousands
-(400,000 steps: 60 MB, 1.8 s to summarise and 3.6 s to read as curves on the 2-core machine,
-`benchmarks/run_history_rescan.py`). Run history read every run's log on the GUI thread at its
-first scan, so opening the app on a folder of long runs, or ticking one, froze the window for
-seconds. The widget now hands any read of more than `BACKGROUND_BYTES` new bytes to this worker
-and shows the run as "reading…" meanwhile; reads that size or smaller (every rescan of a run
-that grows, thanks to the tails in `workbench.runs`) stay on the GUI thread, where they take
-milliseconds.
+(400,000 steps: 60 MB, 1.2-2.0 s to summarise and 2.6-4.0 s to read as curves on the 2-core
+machine, quiet or loaded: `benchmarks/run_history_rescan.py`). Run history read every run's log
+on the GUI thread at its first scan, so opening the app on a folder of long runs, or ticking
+one, froze the window for seconds. The widget now hands any read of more than `BACKGROUND_BYTES`
+new bytes to this worker and shows the run as "reading…" meanwhile; reads that size or smaller
+(every rescan of a run that grows, thanks to the tails in `workbench.runs`) stay on the GUI
+thread, where they take milliseconds.
 
 A job carries the tail object the widget keeps for that run; the widget does not touch that
 tail until the job's answer has come back.
